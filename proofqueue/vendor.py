@@ -1,0 +1,111 @@
+"""The vendor port: what proofqueue needs from a vendor, in its own terms.
+
+The HTTP implementation for the ACP-shaped protocol lives in ``adapters/vendor_http.py``;
+unit tests use a small fake. Every call returns an outcome value, never raises for a
+vendor fault, so the dispatcher handles each class of outcome explicitly:
+
+- ``Accepted``: the vendor holds a job for this request (``replayed`` when the vendor said
+  it was an idempotent replay of an earlier create).
+- ``Transient``: worth retrying later; counts against the breaker. ``ambiguous`` is True when
+  the request may have reached the vendor (a 5xx, a read timeout, a connection dropped after
+  the request was sent): the job may exist, so reconcile before buying again.
+- ``Permanent``: retrying cannot help (400, 401, 404, 422); fails the intent at once and does
+  not count against the breaker.
+- ``LookupUnsupported``: the vendor does not offer the ``clientRequestId`` lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+TransientKind = Literal["http", "rate_limited", "timeout", "connection"]
+
+# ACP job phases.
+TERMINAL_OK = "COMPLETED"
+TERMINAL_BAD = frozenset({"REJECTED", "EXPIRED"})
+
+
+@dataclass(frozen=True)
+class JobOrder:
+    """One create call: what to buy, under which idempotency key."""
+
+    request_id: str
+    provider: str
+    offering: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    job_id: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Transient:
+    kind: TransientKind
+    detail: str
+    status: int | None = None
+    retry_after: float | None = None
+    ambiguous: bool = False
+
+
+@dataclass(frozen=True)
+class Permanent:
+    status: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job as the vendor reports it."""
+
+    job_id: str
+    phase: str
+    deliverable_id: str | None = None
+    client_request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """Result of a lookup by request_id: the jobs the vendor holds for it (maybe none)."""
+
+    jobs: tuple[Job, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class LookupUnsupported:
+    detail: str
+
+
+CreateOutcome = Accepted | Transient | Permanent
+JobOutcome = Job | Transient | Permanent
+LookupOutcome = Found | LookupUnsupported | Transient | Permanent
+
+
+class Vendor(Protocol):
+    """A vendor that sells jobs. ``name`` keys its circuit breaker."""
+
+    @property
+    def name(self) -> str: ...
+
+    def create_job(self, order: JobOrder) -> CreateOutcome: ...
+
+    def get_job(self, job_id: str) -> JobOutcome: ...
+
+    def find_jobs(self, request_id: str) -> LookupOutcome: ...
+
+
+class AsyncVendor(Protocol):
+    """The same port for asyncio callers."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def create_job(self, order: JobOrder) -> CreateOutcome: ...
+
+    async def get_job(self, job_id: str) -> JobOutcome: ...
+
+    async def find_jobs(self, request_id: str) -> LookupOutcome: ...
