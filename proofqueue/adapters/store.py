@@ -1,0 +1,143 @@
+"""Where the log and the views live: a SQLite file (default) or PostgreSQL.
+
+``PROOFQUEUE_STORE`` is a file path or ``postgresql://user:password@host:port/db``, with
+optional query parameters ``pool_size``, ``max_overflow``, ``connect_timeout``,
+``lock_timeout`` and ``schema``. The log uses eventsourcing's own persistence for either;
+the views are plain tables in the same database, written through the same datastore.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from proofqueue.domain.errors import ConfigurationError
+
+Dialect = Literal["sqlite", "postgres"]
+
+_PG_OPTIONS = {
+    "pool_size": "POSTGRES_POOL_SIZE",
+    "max_overflow": "POSTGRES_MAX_OVERFLOW",
+    "connect_timeout": "POSTGRES_CONNECT_TIMEOUT",
+    "lock_timeout": "POSTGRES_LOCK_TIMEOUT",
+    "schema": "POSTGRES_SCHEMA",
+}
+
+
+def is_postgres(store: str) -> bool:
+    return store.startswith(("postgresql://", "postgres://"))
+
+
+def redact_store(store: str) -> str:
+    """The store as it may be shown: never the password."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", store)
+
+
+def eventsourcing_env(store: str) -> dict[str, str]:
+    """The eventsourcing settings for ``store``; always names the persistence module."""
+    env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "IS_SNAPSHOTTING_ENABLED": "y"}
+    if not is_postgres(store):
+        if not store.strip():
+            raise ConfigurationError("PROOFQUEUE_STORE is empty")
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=store,
+            SQLITE_LOCK_TIMEOUT="30",
+        )
+        return env
+    parts = urlsplit(store)
+    if not parts.hostname or not parts.path.strip("/") or not parts.username:
+        raise ConfigurationError(
+            f"PROOFQUEUE_STORE {redact_store(store)!r}: expected"
+            " postgresql://user:password@host:port/dbname"
+        )
+    env.update(
+        PERSISTENCE_MODULE="eventsourcing.postgres",
+        POSTGRES_DBNAME=unquote(parts.path.strip("/")),
+        POSTGRES_HOST=parts.hostname,
+        POSTGRES_PORT=str(parts.port or 5432),
+        POSTGRES_USER=unquote(parts.username),
+        POSTGRES_PASSWORD=unquote(parts.password or ""),
+        POSTGRES_POOL_SIZE="4",
+        POSTGRES_MAX_OVERFLOW="12",
+        POSTGRES_CONNECT_TIMEOUT="10",
+        POSTGRES_LOCK_TIMEOUT="30",
+    )
+    for key, values in parse_qs(parts.query).items():
+        if key not in _PG_OPTIONS:
+            raise ConfigurationError(
+                f"PROOFQUEUE_STORE: unknown option {key!r}; known: {', '.join(_PG_OPTIONS)}"
+            )
+        env[_PG_OPTIONS[key]] = values[-1]
+    return env
+
+
+@dataclass
+class ViewDB:
+    """Plain SQL on the store's own datastore. Statements are written with ``?``."""
+
+    datastore: Any
+    dialect: Dialect
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.dialect == "postgres" else statement
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """A write transaction; SQLite takes the write lock at once (BEGIN IMMEDIATE)."""
+        if self.dialect == "sqlite":
+            with self.datastore.get_connection(commit=True) as conn:
+                cursor = conn.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Cursor(cursor, self)
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+        else:
+            with self.datastore.transaction(commit=True) as cursor:
+                yield Cursor(cursor, self)
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield Cursor(cursor, self)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.reading() as cur:
+            return cur.all(statement, params)
+
+
+@dataclass
+class Cursor:
+    raw: Any
+    db: ViewDB
+
+    def run(self, statement: str, params: Sequence[Any] = ()) -> int:
+        self.raw.execute(self.db.sql(statement), tuple(params))
+        return int(self.raw.rowcount)
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.raw.execute(self.db.sql(statement), tuple(params))
+        return [dict(row) for row in self.raw.fetchall()]
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.all(statement, params)
+        return rows[0] if rows else None
+
+
+def sqlite_viewdb(path: str) -> ViewDB:
+    """A standalone SQLite view database (used by replay into a fresh store)."""
+    from eventsourcing.sqlite import SQLiteDatastore
+
+    return ViewDB(SQLiteDatastore(db_name=path, lock_timeout=30), "sqlite")
+
+
+def sqlite_version_ok() -> bool:
+    return sqlite3.sqlite_version_info >= (3, 24, 0)

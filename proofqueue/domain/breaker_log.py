@@ -1,0 +1,90 @@
+"""The shared record of a vendor's breaker: every transition, with its reason.
+
+Every process that shares the store reads the breaker's state from here, so they agree on
+it and a restart keeps it. A transition into RECOVERING names the worker that probes and how
+long its probe lease lasts; another worker may take the probing over once the lease ran out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from proofqueue.domain.breaker import Breaker, BreakerState, Transition
+from proofqueue.domain.chained import ChainedAggregate, iso
+from proofqueue.domain.intent import NAMESPACE
+
+
+def breaker_id(vendor: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"breaker:{vendor}")
+
+
+class BreakerLog(ChainedAggregate):
+    class Opened(ChainedAggregate.Created):
+        vendor: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.vendor = self.vendor
+            aggregate.last = None
+            aggregate.prober = None
+            aggregate.probe_until = None
+
+    class Transitioned(ChainedAggregate.Event):
+        from_state: str
+        to_state: str
+        reason: str
+        failure_ratio: float
+        calls: int
+        window_start: str
+        open_until: str | None
+        trips: int
+        worker: str
+        probe_until: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.last = Transition(
+                at=self.timestamp,
+                from_state=BreakerState(self.from_state),
+                to_state=BreakerState(self.to_state),
+                reason=self.reason,
+                failure_ratio=self.failure_ratio,
+                calls=self.calls,
+                window_start=datetime.fromisoformat(self.window_start),
+                open_until=datetime.fromisoformat(self.open_until) if self.open_until else None,
+                trips=self.trips,
+            )
+            is_probe = self.to_state == BreakerState.RECOVERING
+            aggregate.prober = self.worker if is_probe else None
+            aggregate.probe_until = (
+                datetime.fromisoformat(self.probe_until) if self.probe_until else None
+            )
+
+    def __init__(self) -> None:
+        """State is set by the events."""
+
+    vendor: str
+    last: Transition | None
+    prober: str | None
+    probe_until: datetime | None
+
+    @classmethod
+    def open(cls, vendor: str, now: datetime) -> BreakerLog:
+        return cls._chain_create(cls.Opened, breaker_id(vendor), now, vendor=vendor)
+
+    def breaker(self, epoch: datetime) -> Breaker:
+        """The state machine as the log leaves it (OK since ``epoch`` if never moved)."""
+        return Breaker.after(self.last) if self.last else Breaker(since=epoch)
+
+    def record(
+        self, transition: Transition, *, worker: str, probe_until: datetime | None
+    ) -> None:
+        self._chain(
+            self.Transitioned,
+            transition.at,
+            **transition.as_fields(),
+            worker=worker,
+            probe_until=iso(probe_until) if probe_until else None,
+        )

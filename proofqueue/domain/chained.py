@@ -1,0 +1,64 @@
+"""Aggregates whose events form a proof chain (see ``proof.py``).
+
+Subclasses trigger events through ``_chain`` (or create through ``_chain_create``), which
+stamps each event with the caller's time and its hash; ``proof_head`` is the last hash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime
+from typing import Any, Self
+
+from eventsourcing.domain import Aggregate
+
+from proofqueue.domain.proof import GENESIS, event_hash
+
+# Attributes every stored event has that the chain covers separately, or not at all.
+_ENVELOPE = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "hash"}
+)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def event_fields(event: object) -> dict[str, Any]:
+    """The fields of an event that the proof hash covers (all but the envelope)."""
+    return {
+        f.name: getattr(event, f.name)
+        for f in dataclasses.fields(event)  # type: ignore[arg-type]
+        if f.name not in _ENVELOPE
+    }
+
+
+class ChainedAggregate(Aggregate):
+    class Event(Aggregate.Event):
+        hash: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.proof_head = self.hash
+
+    class Created(Aggregate.Created):
+        hash: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.proof_head = self.hash
+
+    proof_head: str = GENESIS
+
+    @classmethod
+    def _chain_create(
+        cls, event_class: type[Created], aggregate_id: uuid.UUID, now: datetime, **fields: Any
+    ) -> Self:
+        digest = event_hash(str(aggregate_id), 1, event_class.__name__, iso(now), fields, GENESIS)
+        return cls._create(event_class, id=aggregate_id, timestamp=now, hash=digest, **fields)
+
+    def _chain(self, event_class: type[Event], now: datetime, **fields: Any) -> None:
+        seq = self.version + 1
+        digest = event_hash(
+            str(self.id), seq, event_class.__name__, iso(now), fields, self.proof_head
+        )
+        self.trigger_event(event_class, timestamp=now, hash=digest, **fields)

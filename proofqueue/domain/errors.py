@@ -1,0 +1,70 @@
+"""Every error proofqueue raises on purpose, in one tree.
+
+    ProofQueueError
+    ├── InvalidInput            bad input; names the field (CLI exit 2)
+    │   └── SecretNeedsKey      params hold a secret but no cipher key is set (exit 2)
+    ├── Refused                 a valid request the current state does not allow (exit 2)
+    │   ├── IdempotencyConflict the request_id exists with other params (exit 2)
+    │   └── IllegalTransition   e.g. cancel of an intent the vendor already holds (exit 2)
+    ├── IntentNotFound          no intent has this request_id (exit 3)
+    └── ConfigurationError      settings or store cannot be used (exit 2)
+
+Messages are written for the person who has to act on them.
+"""
+
+from __future__ import annotations
+
+
+class ProofQueueError(Exception):
+    """Base of every error proofqueue raises on purpose."""
+
+
+class InvalidInput(ProofQueueError):
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class SecretNeedsKey(InvalidInput):
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        shown = ", ".join(paths[:5]) + (" ..." if len(paths) > 5 else "")
+        super().__init__(
+            "params",
+            f"contains a secret ({shown}) but PROOFQUEUE_CIPHER_KEY is not set, so it cannot be"
+            " stored sealed; create a key with `proofqueue key` and export"
+            " PROOFQUEUE_CIPHER_KEY=<key>",
+        )
+
+
+class Refused(ProofQueueError):
+    """A well-formed request that the intent's current state does not allow."""
+
+
+class IdempotencyConflict(Refused):
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(
+            f"request_id {request_id!r} was already used with different params, actor or target;"
+            " an idempotency key names one intent forever: use a new request_id"
+        )
+
+
+class IllegalTransition(Refused):
+    def __init__(self, request_id: str, action: str, status: str, why: str = "") -> None:
+        self.request_id = request_id
+        self.action = action
+        self.status = status
+        extra = f": {why}" if why else ""
+        super().__init__(f"cannot {action} {request_id!r}, it is {status}{extra}")
+
+
+class IntentNotFound(ProofQueueError):
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(f"no intent with request_id {request_id!r}")
+
+
+class ConfigurationError(ProofQueueError):
+    """Settings or the store cannot be used as given."""

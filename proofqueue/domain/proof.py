@@ -1,0 +1,74 @@
+"""The proof chain: each event's hash covers the one before it.
+
+    hash_n = sha256(canonical({"id": aggregate id, "seq": n, "type": event type,
+                               "at": event time, "fields": event fields, "prev": hash_n-1}))
+
+with hash_0 = GENESIS. Editing, deleting, reordering an event or moving it to another
+aggregate changes a hash that a later event (or a receipt held elsewhere) depends on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from proofqueue.domain.canonical import canonical
+
+GENESIS = "0" * 64
+
+
+def event_hash(
+    aggregate_id: str, seq: int, type_name: str, at: str, fields: Mapping[str, Any], prev: str
+) -> str:
+    document = {
+        "id": aggregate_id,
+        "seq": seq,
+        "type": type_name,
+        "at": at,
+        "fields": dict(fields),
+        "prev": prev,
+    }
+    return hashlib.sha256(canonical(document)).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One stored event as the verifier sees it."""
+
+    seq: int
+    type_name: str
+    at: str
+    fields: Mapping[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    type_name: str
+    problem: str
+
+
+def first_break(aggregate_id: str, links: list[ChainLink]) -> ChainBreak | None:
+    """Recompute the chain; return the first event that does not match, or None."""
+    prev = GENESIS
+    for expected_seq, link in enumerate(links, start=1):
+        if link.seq != expected_seq:
+            return ChainBreak(
+                expected_seq,
+                link.type_name,
+                f"expected event {expected_seq} but found event {link.seq}"
+                " (an event is missing or out of order)",
+            )
+        recomputed = event_hash(aggregate_id, link.seq, link.type_name, link.at, link.fields, prev)
+        if recomputed != link.hash:
+            return ChainBreak(
+                link.seq,
+                link.type_name,
+                "hash does not match its content and predecessor"
+                " (edited, reordered or moved from another intent)",
+            )
+        prev = link.hash
+    return None

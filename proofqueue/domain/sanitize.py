@@ -1,0 +1,138 @@
+"""Redaction of secrets from anything shown in public: receipts, CLI output, logs, views.
+
+A value is redacted when its key looks like a secret (password, token, api_key, cvv, ...)
+or when the value itself looks like one (bearer tokens, JWTs, Luhn-valid card numbers, long
+hex keys, PEM private keys, well-known token prefixes, credentials inside URLs). Keys are
+kept, so the shape of the params stays visible.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+_SECRET_KEY_PARTS = (
+    "password", "passwd", "passphrase", "secret", "token", "apikey", "authorization",
+    "privatekey", "mnemonic", "seedphrase", "cardnumber", "creditcard", "cardno", "cvv",
+    "cvc", "credential", "cookie", "sessionid", "accesskey", "signingkey", "bearer", "iban",
+    "ssn", "securitycode",
+)  # fmt: skip
+_SECRET_KEYS_EXACT = frozenset({"pin", "pwd", "otp", "pan", "auth", "key", "seed", "jwt"})
+
+_SECRET_VALUE_PATTERNS = (
+    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
+    re.compile(r"\b(?:0x)?[0-9a-fA-F]{64,}\b"),
+    re.compile(r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}"),
+    re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
+    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+    re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),
+)
+_CARD_CANDIDATE = re.compile(r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])")
+
+
+def is_secret_key(key: str) -> bool:
+    norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    return norm in _SECRET_KEYS_EXACT or any(part in norm for part in _SECRET_KEY_PARTS)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _redact_cards(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        digits = re.sub(r"[ -]", "", match.group(0))
+        return REDACTED if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
+
+    return _CARD_CANDIDATE.sub(replace, text)
+
+
+def redact_text(text: str, known_secrets: Iterable[str] = ()) -> str:
+    """Redact secret-looking substrings and any of ``known_secrets`` from free text."""
+    for secret in sorted({s for s in known_secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    for pattern in _SECRET_VALUE_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    return _redact_cards(text)
+
+
+def _scalar_secrets(value: Any) -> Iterable[str]:
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _scalar_secrets(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _scalar_secrets(item)
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
+
+
+def secret_values(params: Mapping[str, Any]) -> set[str]:
+    """Every scalar held under a secret-looking key, as text (to redact vendor echoes)."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if is_secret_key(str(key)):
+                    found.update(s for s in _scalar_secrets(item) if len(s) >= 3)
+                else:
+                    walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(params)
+    return found
+
+
+def sanitize(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Return a public copy of ``params`` and the paths that were redacted."""
+    paths: list[str] = []
+
+    def clean(value: Any, path: str) -> Any:
+        if isinstance(value, Mapping):
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                shown_key = redact_text(str(key))
+                child = f"{path}.{shown_key}"
+                if shown_key != key:
+                    paths.append(child)
+                    shown_key = f"{REDACTED}#{len(out)}"
+                if is_secret_key(str(key)) and item not in (None, "", [], {}):
+                    paths.append(child)
+                    out[shown_key] = REDACTED
+                else:
+                    out[shown_key] = clean(item, child)
+            return out
+        if isinstance(value, list | tuple):
+            return [clean(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        if isinstance(value, str):
+            shown = redact_text(value)
+            if shown != value:
+                paths.append(path)
+            return shown
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            shown_number = _redact_cards(str(value))
+            if shown_number != str(value):
+                paths.append(path)
+                return REDACTED
+        return value
+
+    public = clean(params, "params")
+    return public, paths

@@ -1,0 +1,149 @@
+"""Questions answered from the views: the operator list, counts, due work, breaker health."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from proofqueue.adapters.store import ViewDB
+
+OPEN = ("QUEUED", "RETRYING")
+STATUSES = ("QUEUED", "RETRYING", "SUBMITTED", "SETTLED", "FAILED")
+
+
+def _iso(epoch: float | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch is not None else None
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    statuses: Sequence[str] = ()
+    actor: str | None = None
+    target: str | None = None
+    older_than_s: float | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, Any]]:
+    """Rows of the operator list, queued and retrying first, oldest first within each."""
+    where: list[str] = []
+    params: list[Any] = []
+    if flt.statuses:
+        where.append(f"status IN ({', '.join('?' for _ in flt.statuses)})")
+        params.extend(flt.statuses)
+    if flt.actor is not None:
+        where.append("actor = ?")
+        params.append(flt.actor)
+    if flt.target is not None:
+        where.append("target = ?")
+        params.append(flt.target)
+    if flt.older_than_s is not None:
+        where.append("queued_at <= ?")
+        params.append(now.timestamp() - flt.older_than_s)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = db.query(
+        "SELECT request_id, status, actor, target, attempts, last_error, next_attempt_at,"  # noqa: S608  (clauses are fixed text, values are bound)
+        f" queued_at FROM pq_intents {clause} ORDER BY sort_rank, queued_at, request_id"
+        " LIMIT ? OFFSET ?",
+        (*params, flt.limit, flt.offset),
+    )
+    return [
+        {
+            "request_id": r["request_id"],
+            "status": r["status"],
+            "actor": r["actor"],
+            "target": r["target"],
+            "attempts": r["attempts"],
+            "last_error": r["last_error"],
+            "next_attempt_at": _iso(r["next_attempt_at"]) if r["status"] in OPEN else None,
+            "queued_at": _iso(r["queued_at"]),
+            "age_s": round(max(0.0, now.timestamp() - r["queued_at"]), 3),
+        }
+        for r in rows
+    ]
+
+
+def counts(db: ViewDB) -> dict[str, int]:
+    rows = db.query("SELECT status, COUNT(*) AS n FROM pq_intents GROUP BY status")
+    found = {r["status"]: int(r["n"]) for r in rows}
+    return {status: found.get(status, 0) for status in STATUSES}
+
+
+def due(db: ViewDB, now: datetime, limit: int) -> list[str]:
+    """request_ids whose next attempt is due and unclaimed, oldest queued first."""
+    at = now.timestamp()
+    rows = db.query(
+        "SELECT request_id FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"
+        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+        " AND (claim_until IS NULL OR claim_until <= ?) ORDER BY queued_at LIMIT ?",
+        (at, at, limit),
+    )
+    return [r["request_id"] for r in rows]
+
+
+def submitted(db: ViewDB, limit: int) -> list[tuple[str, str]]:
+    rows = db.query(
+        "SELECT request_id, job_id FROM pq_intents WHERE status = 'SUBMITTED'"
+        " ORDER BY updated_at LIMIT ?",
+        (limit,),
+    )
+    return [(r["request_id"], r["job_id"]) for r in rows]
+
+
+def next_wakeup(db: ViewDB) -> float | None:
+    """The earliest next attempt time (epoch seconds) among open intents."""
+    rows = db.query(
+        "SELECT MIN(next_attempt_at) AS t FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"
+    )
+    value = rows[0]["t"] if rows else None
+    return float(value) if value is not None else None
+
+
+def health(db: ViewDB, now: datetime, window_s: float, limit: int = 20) -> dict[str, Any]:
+    """The breaker health view (the first vendor's, or OK when no breaker moved yet)."""
+    latest = db.query(
+        "SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1"
+    )
+    backlog_rows = db.query(
+        "SELECT COUNT(*) AS n, MIN(queued_at) AS oldest FROM pq_intents"
+        " WHERE status IN ('QUEUED', 'RETRYING')"
+    )
+    backlog = int(backlog_rows[0]["n"]) if backlog_rows else 0
+    oldest = backlog_rows[0]["oldest"] if backlog_rows else None
+    transitions: list[dict[str, Any]] = []
+    state, since, ratio, calls, vendor = "OK", None, 0.0, 0, None
+    if latest:
+        top = latest[0]
+        state, since = top["to_state"], _iso(top["at"])
+        ratio, calls, vendor = top["failure_ratio"], top["calls"], top["vendor"]
+        rows = db.query(
+            "SELECT * FROM pq_breaker WHERE breaker_id = ? AND from_state IS NOT NULL"
+            " ORDER BY seq DESC LIMIT ?",
+            (top["breaker_id"], limit),
+        )
+        transitions = [
+            {
+                "at": _iso(r["at"]),
+                "from": r["from_state"],
+                "to": r["to_state"],
+                "reason": r["reason"],
+                "failure_ratio": r["failure_ratio"],
+                "calls": r["calls"],
+                "open_until": _iso(r["open_until"]),
+            }
+            for r in reversed(rows)
+        ]
+    return {
+        "vendor": vendor,
+        "state": state,
+        "since": since,
+        "failure_ratio": ratio,
+        "calls_in_window": calls,
+        "window_s": window_s,
+        "backlog": backlog,
+        "oldest_queued_age_s": round(now.timestamp() - oldest, 3) if oldest is not None else None,
+        "transitions": transitions,
+    }
