@@ -9,7 +9,6 @@ the views are plain tables in the same database, written through the same datast
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ def redact_store(store: str) -> str:
 
 def eventsourcing_env(store: str) -> dict[str, str]:
     """The eventsourcing settings for ``store``; always names the persistence module."""
-    env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "IS_SNAPSHOTTING_ENABLED": "y"}
+    env = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
     if not is_postgres(store):
         if not store.strip():
             raise ConfigurationError("PROOFQUEUE_STORE is empty")
@@ -119,6 +118,10 @@ class Cursor:
     raw: Any
     db: ViewDB
 
+    def __post_init__(self) -> None:
+        # eventsourcing wraps sqlite3's cursor; use the DB-API cursor underneath.
+        self.raw = getattr(self.raw, "sqlite_cursor", self.raw)
+
     def run(self, statement: str, params: Sequence[Any] = ()) -> int:
         self.raw.execute(self.db.sql(statement), tuple(params))
         return int(self.raw.rowcount)
@@ -137,7 +140,3 @@ def sqlite_viewdb(path: str) -> ViewDB:
     from eventsourcing.sqlite import SQLiteDatastore
 
     return ViewDB(SQLiteDatastore(db_name=path, lock_timeout=30), "sqlite")
-
-
-def sqlite_version_ok() -> bool:
-    return sqlite3.sqlite_version_info >= (3, 24, 0)

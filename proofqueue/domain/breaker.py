@@ -182,6 +182,21 @@ class Breaker:
         )
         return Breaker(since=now, state=to, open_until=open_until, trips=trips), transition
 
+    def restart_probes(self, now: datetime, reason: str) -> tuple[Breaker, Transition]:
+        """RECOVERING again, with fresh probes (the previous prober went away)."""
+        transition = Transition(
+            at=now,
+            from_state=self.state,
+            to_state=BreakerState.RECOVERING,
+            reason=reason,
+            failure_ratio=0.0,
+            calls=0,
+            window_start=self.since,
+            open_until=None,
+            trips=self.trips,
+        )
+        return Breaker(since=now, state=BreakerState.RECOVERING, trips=self.trips), transition
+
     @classmethod
     def after(cls, transition: Transition) -> Breaker:
         """The breaker as a recorded transition left it (used to adopt the shared log)."""

@@ -64,11 +64,10 @@ class BreakerLog(ChainedAggregate):
 
     def __init__(self) -> None:
         """State is set by the events."""
-
-    vendor: str
-    last: Transition | None
-    prober: str | None
-    probe_until: datetime | None
+        self.vendor = ""
+        self.last: Transition | None = None
+        self.prober: str | None = None
+        self.probe_until: datetime | None = None
 
     @classmethod
     def open(cls, vendor: str, now: datetime) -> BreakerLog:

@@ -47,7 +47,7 @@ class ChainedAggregate(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.proof_head = self.hash
 
-    proof_head: str = GENESIS
+    proof_head = GENESIS
 
     @classmethod
     def _chain_create(

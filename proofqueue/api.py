@@ -1,0 +1,566 @@
+"""``ProofQueue``: the one object an agent runtime, the CLI and the HTTP API talk to.
+
+One method per use case: validate, load, act, save, answer. The composition (store, views,
+vendor client, breaker, dispatcher) is built here from ``Settings``; nothing connects at
+import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+
+from proofqueue.adapters.sealing import Sealer, parse_key
+from proofqueue.adapters.store import (
+    ViewDB,
+    eventsourcing_env,
+    is_postgres,
+    sqlite_viewdb,
+)
+from proofqueue.dispatcher import Dispatcher
+from proofqueue.domain.breaker import BreakerState
+from proofqueue.domain.chained import event_fields
+from proofqueue.domain.errors import (
+    ConfigurationError,
+    IdempotencyConflict,
+    IllegalTransition,
+    InvalidInput,
+    SecretNeedsKey,
+)
+from proofqueue.domain.intent import Intent, Status, intent_id
+from proofqueue.domain.proof import ChainLink, first_break
+from proofqueue.domain.receipt import Receipt, receipt_of
+from proofqueue.domain.request import parse_request
+from proofqueue.domain.sanitize import sanitize
+from proofqueue.guard import BreakerGuard
+from proofqueue.log import IntentLog
+from proofqueue.projections import queries
+from proofqueue.projections.runner import Projector
+from proofqueue.projections.views import TABLES
+from proofqueue.settings import Settings
+from proofqueue.vendor import Vendor
+
+MAX_WAIT_S = 3600.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One chain that does not verify: the intent and its first bad event."""
+
+    request_id: str
+    seq: int
+    type: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    intents: int
+    events: int
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    events: int
+    seconds: float
+    differences: list[str] = field(default_factory=list)
+    as_of: datetime | None = None
+    intents: list[dict[str, Any]] = field(default_factory=list)
+    health: dict[str, Any] = field(default_factory=dict)
+
+
+class ProofQueue:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        vendor: Vendor | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rand: Callable[[], float] | None = None,
+        worker_name: str | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.clock = clock
+        key = self.settings.cipher_key
+        self.sealer = Sealer(parse_key(key.get_secret_value()) if key else None)
+        self.app = IntentLog(env=eventsourcing_env(self.settings.store))
+        dialect = "postgres" if is_postgres(self.settings.store) else "sqlite"
+        self.views = ViewDB(self.app.factory.datastore, dialect)  # type: ignore[attr-defined]
+        self.projector = Projector(self.app.recorder, self.app.mapper, self.views)
+        self.worker_name = worker_name or (
+            f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        )
+        self.vendor = vendor if vendor is not None else self._http_vendor()
+        vendor_name = self.vendor.name if self.vendor is not None else "vendor"
+        self.guard = BreakerGuard(
+            self.app,
+            vendor_name,
+            self.settings.breaker,
+            clock,
+            self.worker_name,
+            probe_lease=timedelta(seconds=self.settings.lease_s),
+        )
+        self.dispatcher: Dispatcher | None = None
+        if self.vendor is not None:
+            self.dispatcher = Dispatcher(
+                app=self.app,
+                views=self.views,
+                projector=self.projector,
+                vendor=self.vendor,
+                guard=self.guard,
+                sealer=self.sealer,
+                settings=self.settings,
+                clock=clock,
+                worker=self.worker_name,
+                **({"rand": rand} if rand else {}),
+            )
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> ProofQueue:
+        """Settings from PROOFQUEUE_* environment variables; keywords override them."""
+        return cls(Settings.from_env(**overrides))
+
+    def _http_vendor(self) -> Vendor | None:
+        if not self.settings.vendor_url:
+            return None
+        from proofqueue.adapters.vendor_http import HttpVendor
+
+        key = self.settings.vendor_api_key
+        return HttpVendor(
+            base_url=self.settings.vendor_url,
+            api_key=key.get_secret_value() if key else None,
+            connect_timeout=self.settings.connect_timeout_s,
+            read_timeout=self.settings.read_timeout_s,
+        )
+
+    def close(self) -> None:
+        close = getattr(self.vendor, "close", None)
+        if callable(close):
+            close()
+        self.app.close()
+
+    def __enter__(self) -> ProofQueue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- submit -------------------------------------------------------------------------
+
+    def submit(
+        self,
+        request_id: Any,
+        *,
+        actor: Any,
+        target: Any,
+        params: Any = None,
+        wait: float = 0.0,
+    ) -> Receipt:
+        """Record an intent (once per request_id, forever) and, while the breaker is OK,
+        attempt it at once; wait up to ``wait`` seconds for it to settle. While the breaker
+        is not OK, answer QUEUED at once without calling the vendor."""
+        request = parse_request(request_id, actor, target, {} if params is None else params)
+        if isinstance(wait, bool) or not isinstance(wait, int | float):
+            raise InvalidInput("wait", "must be a number of seconds")
+        if not 0 <= wait <= MAX_WAIT_S:
+            raise InvalidInput("wait", f"must be between 0 and {MAX_WAIT_S:g} seconds")
+        public, redacted = sanitize(request.params)
+        if redacted and not self.sealer.has_key:
+            raise SecretNeedsKey(redacted)
+        digest = self.sealer.digest(request.params)
+        existing = self.app.find(request.request_id)
+        if existing is None:
+            now = self.clock()
+            sealed = self.sealer.has_key
+            intent = Intent.queue(
+                request_id=request.request_id,
+                actor=request.actor,
+                target=request.target,
+                params_public=public,
+                params_sealed=(
+                    self.sealer.seal(request.params, request.request_id) if sealed else None
+                ),
+                params_plain=None if sealed else request.params,
+                params_digest=digest,
+                max_attempts=self.settings.retry.max_attempts,
+                deadline=now + timedelta(seconds=self.settings.retry.budget_s),
+                now=now,
+            )
+            try:
+                self.app.save(intent)
+            except IntegrityError:
+                existing = self.app.intent(request.request_id)
+        if existing is not None:
+            same = (existing.actor, existing.target, existing.params_digest) == (
+                request.actor,
+                request.target,
+                digest,
+            )
+            if not same:
+                raise IdempotencyConflict(request.request_id)
+        return self._drive(request.request_id, wait)
+
+    async def asubmit(
+        self, request_id: Any, *, actor: Any, target: Any, params: Any = None, wait: float = 0.0
+    ) -> Receipt:
+        """``submit`` for asyncio callers: runs in a worker thread, never blocks the loop."""
+        return await asyncio.to_thread(
+            self.submit, request_id, actor=actor, target=target, params=params, wait=wait
+        )
+
+    def _drive(self, request_id: str, wait: float) -> Receipt:
+        """Attempt now if the breaker is OK; then follow the intent for up to ``wait`` s."""
+        dispatcher = self.dispatcher
+        if dispatcher is None or self.guard.sync() != BreakerState.OK:
+            return self.receipt(request_id)
+        dispatcher.attempt(request_id)
+        until = time.monotonic() + wait
+        while True:
+            intent = self.app.intent(request_id)
+            remaining = until - time.monotonic()
+            if intent.is_terminal or remaining <= 0:
+                return receipt_of(intent)
+            if intent.status == Status.SUBMITTED and intent.job_id:
+                if dispatcher.poll_due(request_id):
+                    dispatcher.follow(request_id, intent.job_id)
+                    continue
+            elif intent.is_due(self.clock()) and self.guard.state == BreakerState.OK:
+                dispatcher.attempt(request_id)
+                continue
+            time.sleep(min(0.05, max(remaining, 0)))
+
+    # -- reads --------------------------------------------------------------------------
+
+    def receipt(self, request_id: str) -> Receipt:
+        return receipt_of(self.app.intent(request_id))
+
+    def show(self, request_id: str) -> dict[str, Any]:
+        """The whole trail of an intent, sanitized: seq, type, time, fields, hash."""
+        intent = self.app.intent(request_id)
+        events = []
+        for event in self.app.events.get(intent.id):
+            fields = event_fields(event)
+            if "params_sealed" in fields:
+                fields["params_sealed"] = "[sealed]" if fields["params_sealed"] else None
+            fields.pop("params_plain", None)
+            events.append(
+                {
+                    "seq": event.originator_version,
+                    "type": type(event).__name__,
+                    "at": event.timestamp.isoformat(),
+                    "fields": fields,
+                    "hash": getattr(event, "hash", None),
+                }
+            )
+        return {"request_id": request_id, "status": intent.status.value, "events": events}
+
+    def catch_up(self) -> None:
+        self.projector.catch_up()
+
+    def list(
+        self,
+        *,
+        status: Sequence[str] = (),
+        actor: str | None = None,
+        target: str | None = None,
+        older_than: float | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """The operator list, queued and retrying first."""
+        statuses = [s.strip().upper() for s in status if s.strip()]
+        unknown = [s for s in statuses if s not in queries.STATUSES]
+        if unknown:
+            raise InvalidInput(
+                "status", f"unknown {', '.join(unknown)}; known: {', '.join(queries.STATUSES)}"
+            )
+        if not 1 <= limit <= 10_000:
+            raise InvalidInput("limit", "must be between 1 and 10000")
+        if offset < 0:
+            raise InvalidInput("offset", "must not be negative")
+        if older_than is not None and older_than < 0:
+            raise InvalidInput("older_than", "must not be negative")
+        self.catch_up()
+        flt = queries.ListFilter(statuses, actor, target, older_than, limit, offset)
+        return queries.list_intents(self.views, flt, self.clock())
+
+    def counts(self) -> dict[str, int]:
+        self.catch_up()
+        return queries.counts(self.views)
+
+    def health(self) -> dict[str, Any]:
+        """The breaker health view, with this process's live window when it has calls."""
+        self.catch_up()
+        now = self.clock()
+        view = queries.health(self.views, now, self.settings.breaker.window_s)
+        state, ratio, calls = self.guard.snapshot(now)
+        if calls and state.value == view["state"]:
+            view["failure_ratio"], view["calls_in_window"] = round(ratio, 4), calls
+        return view
+
+    # -- verify -------------------------------------------------------------------------
+
+    def verify(self, request_ids: Sequence[str] = ()) -> VerifyReport:
+        """Recompute proof chains: of ``request_ids``, or of every aggregate in the log."""
+        if request_ids:
+            problems: list[Problem] = []
+            events = 0
+            for request_id in request_ids:
+                self.app.intent(request_id)  # IntentNotFound if unknown
+                links, broken = self._links(self.app.recorder.select_events(intent_id(request_id)))
+                events += len(links)
+                problem = broken or first_break(str(intent_id(request_id)), links)
+                if problem is not None:
+                    problems.append(Problem(request_id, problem.seq, problem.type_name,
+                                            problem.problem))
+            return VerifyReport(len(request_ids), events, problems)
+        return self._verify_all()
+
+    def _links(self, stored: Sequence[Any]) -> tuple[list[ChainLink], Any]:
+        from proofqueue.domain.proof import ChainBreak
+
+        links: list[ChainLink] = []
+        for item in stored:
+            try:
+                event = self.app.mapper.to_domain_event(item)
+            except Exception as exc:  # noqa: BLE001  (any decoding failure is a finding)
+                return links, ChainBreak(item.originator_version, "?", f"cannot decode: {exc}")
+            links.append(
+                ChainLink(
+                    event.originator_version,
+                    type(event).__name__,
+                    event.timestamp.isoformat(),
+                    event_fields(event),
+                    getattr(event, "hash", ""),
+                )
+            )
+        return links, None
+
+    def _verify_all(self) -> VerifyReport:
+        """One streaming pass over the log, checking each aggregate's chain as it goes."""
+        from proofqueue.domain.proof import GENESIS, event_hash
+
+        state: dict[Any, tuple[int, str]] = {}
+        names: dict[Any, str] = {}
+        bad: dict[Any, Problem] = {}
+        intents = events = 0
+        start = 1
+        while True:
+            notes = self.app.recorder.select_notifications(start=start, limit=1000)
+            if not notes:
+                break
+            start = notes[-1].id + 1
+            for note in notes:
+                events += 1
+                key = note.originator_id
+                if key in bad:
+                    continue
+                seq, prev = state.get(key, (0, GENESIS))
+                name = names.get(key, str(key))
+                try:
+                    event = self.app.mapper.to_domain_event(note)
+                except Exception as exc:  # noqa: BLE001  (any decoding failure is a finding)
+                    bad[key] = Problem(name, note.originator_version, "?", f"cannot decode: {exc}")
+                    continue
+                if isinstance(event, Intent.Queued):
+                    names[key] = name = event.request_id
+                    intents += 1
+                type_name = type(event).__name__
+                if event.originator_version != seq + 1:
+                    bad[key] = Problem(
+                        name, seq + 1, type_name,
+                        f"expected event {seq + 1} but found event {event.originator_version}"
+                        " (an event is missing or out of order)",
+                    )
+                    continue
+                recomputed = event_hash(
+                    str(key), event.originator_version, type_name,
+                    event.timestamp.isoformat(), event_fields(event), prev,
+                )
+                stored_hash = getattr(event, "hash", "")
+                if recomputed != stored_hash:
+                    bad[key] = Problem(
+                        name, event.originator_version, type_name,
+                        "hash does not match its content and predecessor"
+                        " (edited, reordered or moved from another intent)",
+                    )
+                    continue
+                state[key] = (event.originator_version, stored_hash)
+        return VerifyReport(intents, events, list(bad.values()))
+
+    # -- operator actions ---------------------------------------------------------------
+
+    def retry(self, request_id: str, *, operator: str | None = None) -> Receipt:
+        """Attempt now, with the retry budget re-armed. Recorded with the operator's name."""
+        who = _operator(operator)
+        intent = self.app.intent(request_id)
+        intent.operator_retry(
+            operator=who,
+            extra_attempts=self.settings.retry.max_attempts,
+            window=timedelta(seconds=self.settings.retry.budget_s),
+            now=self.clock(),
+        )
+        self._save_or_refuse(intent, "retry")
+        return receipt_of(intent)
+
+    def cancel(self, request_id: str, *, reason: str, operator: str | None = None) -> Receipt:
+        """Fail an intent the vendor holds no job for. Recorded with the operator's name."""
+        who = _operator(operator)
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInput("reason", "must not be empty")
+        if len(reason) > 500:
+            raise InvalidInput("reason", "at most 500 characters")
+        intent = self.app.intent(request_id)
+        intent.cancel(operator=who, reason=reason.strip(), now=self.clock())
+        self._save_or_refuse(intent, "cancel")
+        return receipt_of(intent)
+
+    def _save_or_refuse(self, intent: Intent, action: str) -> None:
+        try:
+            self.app.save(intent)
+        except IntegrityError:
+            fresh = self.app.intent(intent.request_id)
+            raise IllegalTransition(
+                intent.request_id, action, fresh.status, "it changed meanwhile; try again"
+            ) from None
+
+    # -- the worker ---------------------------------------------------------------------
+
+    def run_worker(self, stop: threading.Event, concurrency: int | None = None) -> None:
+        """Run the process manager in this thread until ``stop`` is set."""
+        if self.dispatcher is None:
+            raise ConfigurationError(
+                "the worker needs a vendor: set PROOFQUEUE_VENDOR_URL (or pass vendor=...)"
+            )
+        self.dispatcher.run(stop, concurrency)
+
+    @contextmanager
+    def worker(self, concurrency: int | None = None) -> Iterator[threading.Event]:
+        """Run the process manager in a background thread until the block ends."""
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                self.run_worker(stop, concurrency)
+            except BaseException as exc:  # surfaced when the block ends
+                errors.append(exc)
+
+        thread = threading.Thread(target=target, name="proofqueue-worker", daemon=True)
+        thread.start()
+        try:
+            yield stop
+        finally:
+            stop.set()
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    # -- replay -------------------------------------------------------------------------
+
+    def replay(
+        self,
+        *,
+        check: bool = False,
+        as_of: datetime | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ReplayReport:
+        """Rebuild every view from the log alone, into a fresh store.
+
+        ``check`` compares the rebuilt views with the live ones; ``as_of`` rebuilds them as
+        they stood at that moment (events recorded after it are left out)."""
+        if as_of is not None and as_of.tzinfo is None:
+            raise InvalidInput("as_of", "needs a time zone (for example 2026-01-01T00:00:00Z)")
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="proofqueue-replay-") as tmp:
+            fresh = sqlite_viewdb(os.path.join(tmp, "views.db"))
+            try:
+                rebuilt = Projector(self.app.recorder, self.app.mapper, fresh, as_of=as_of)
+                events = 0
+                differences: list[str] = []
+                if check:
+                    for _ in range(20):
+                        self.catch_up()
+                        target = self.projector.position()
+                        events += rebuilt.catch_up(stop=target, progress=progress)
+                        differences = compare_views(self.views, fresh)
+                        if self.projector.position() == target:
+                            break
+                else:
+                    events = rebuilt.catch_up(progress=progress)
+                report = ReplayReport(
+                    events=events,
+                    seconds=time.monotonic() - started,
+                    differences=differences,
+                    as_of=as_of,
+                )
+                if as_of is not None:
+                    flt = queries.ListFilter(limit=10_000)
+                    report.intents.extend(queries.list_intents(fresh, flt, as_of))
+                    report.health.update(
+                        queries.health(fresh, as_of, self.settings.breaker.window_s)
+                    )
+                return report
+            finally:
+                fresh.datastore.close()
+
+
+def compare_views(live: ViewDB, rebuilt: ViewDB) -> list[str]:
+    """Every difference between two sets of views, one line each, naming the row."""
+    differences: list[str] = []
+    for table, key in TABLES.items():
+        order = f"ORDER BY {key}"
+        left = {_row_key(r, key): r for r in live.query(f"SELECT * FROM {table} {order}")}  # noqa: S608  (table names are constants)
+        right = {_row_key(r, key): r for r in rebuilt.query(f"SELECT * FROM {table} {order}")}  # noqa: S608
+        for name in sorted(set(left) | set(right)):
+            a, b = left.get(name), right.get(name)
+            if a is None:
+                differences.append(f"{table} {name}: missing from the live view")
+            elif b is None:
+                differences.append(f"{table} {name}: in the live view but not in the log")
+            else:
+                for column in sorted(set(a) | set(b)):
+                    if a.get(column) != b.get(column):
+                        differences.append(
+                            f"{table} {name}: {column} is {a.get(column)!r} in the live view,"
+                            f" {b.get(column)!r} rebuilt from the log"
+                        )
+    return differences
+
+
+def _row_key(row: dict[str, Any], key: str) -> str:
+    return " ".join(f"{k.strip()}={row[k.strip()]}" for k in key.split(","))
+
+
+def _operator(operator: str | None) -> str:
+    if operator is None:
+        try:
+            operator = getpass.getuser()
+        except (KeyError, OSError):
+            operator = "unknown"
+    if not isinstance(operator, str) or not operator.strip() or len(operator) > 200:
+        raise InvalidInput("operator", "must be 1-200 characters")
+    return operator.strip()
+

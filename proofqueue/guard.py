@@ -1,0 +1,137 @@
+"""The breaker in a running process: the pure machine, fed by this process's vendor calls,
+kept in step with the shared ``BreakerLog``.
+
+The state (and every transition, with its reason) lives in the log, so every process that
+shares the store agrees on it. The window of recent calls is this process's own. When two
+processes decide a transition at once, optimistic concurrency lets one win and the other
+adopts the winner's state.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from proofqueue.domain.breaker import Breaker, BreakerPolicy, BreakerState, Transition
+from proofqueue.domain.breaker_log import BreakerLog, breaker_id
+from proofqueue.log import IntentLog
+
+
+class BreakerGuard:
+    def __init__(
+        self,
+        app: IntentLog,
+        vendor: str,
+        policy: BreakerPolicy,
+        clock: Callable[[], datetime],
+        worker: str,
+        probe_lease: timedelta,
+    ) -> None:
+        self.app = app
+        self.vendor = vendor
+        self.policy = policy
+        self.clock = clock
+        self.worker = worker
+        self.probe_lease = probe_lease
+        self._lock = threading.RLock()
+        self._machine = Breaker(since=clock())
+        self._version = 0
+        self._prober: str | None = None
+        self._probe_until: datetime | None = None
+
+    @property
+    def state(self) -> BreakerState:
+        return self._machine.state
+
+    def snapshot(self, now: datetime) -> tuple[BreakerState, float, int]:
+        with self._lock:
+            ratio, calls = self._machine.stats(now, self.policy)
+            return self._machine.state, ratio, calls
+
+    def sync(self) -> BreakerState:
+        """Adopt the log's state, then let time pass (which may start probing)."""
+        with self._lock:
+            self._adopt()
+            now = self.clock()
+            machine, transition = self._machine.tick(now, self.policy)
+            if transition is not None:
+                self._commit(machine, transition)
+            elif (
+                self._machine.state == BreakerState.RECOVERING
+                and self._prober != self.worker
+                and self._probe_until is not None
+                and now >= self._probe_until
+            ):
+                machine, transition = self._machine.restart_probes(
+                    now, f"probe lease of {self._prober} ran out: probing again"
+                )
+                self._commit(machine, transition)
+            return self._machine.state
+
+    def admit(self) -> bool:
+        """May this process send a call now? In RECOVERING only the prober may, and only
+        as many calls as there are probes."""
+        with self._lock:
+            if self._machine.state == BreakerState.RECOVERING and self._prober != self.worker:
+                return False
+            if not self._machine.may_call(self.policy):
+                return False
+            self._machine = self._machine.sent(self.policy)
+            return True
+
+    def record(self, *, failed: bool, duration_s: float) -> None:
+        with self._lock:
+            machine, transition = self._machine.record(
+                self.clock(), failed=failed, duration_s=duration_s, policy=self.policy
+            )
+            if transition is None:
+                self._machine = machine
+            else:
+                self._commit(machine, transition)
+
+    # -- the shared log ------------------------------------------------------------------
+
+    def _load(self) -> BreakerLog | None:
+        try:
+            log = self.app.repository.get(breaker_id(self.vendor))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(log, BreakerLog):
+            raise TypeError("breaker id names another aggregate")
+        return log
+
+    def _adopt(self) -> None:
+        log = self._load()
+        if log is None or log.version == self._version:
+            return
+        self._version = log.version
+        self._prober = log.prober
+        self._probe_until = log.probe_until
+        adopted = log.breaker(self._machine.since)
+        if adopted.state != self._machine.state or adopted.since != self._machine.since:
+            self._machine = adopted
+
+    def _commit(self, machine: Breaker, transition: Transition) -> None:
+        """Record a transition; if another process moved first, adopt its state instead."""
+        log = self._load()
+        if log is None:
+            log = BreakerLog.open(self.vendor, transition.at)
+        elif log.version != self._version:
+            self._adopt()
+            return
+        probing = transition.to_state == BreakerState.RECOVERING
+        probe_until = transition.at + self.probe_lease if probing else None
+        log.record(transition, worker=self.worker, probe_until=probe_until)
+        try:
+            self.app.save(log)
+        except IntegrityError:
+            self._adopt()
+            return
+        self._machine = machine
+        self._version = log.version
+        self._prober = self.worker if probing else None
+        self._probe_until = probe_until
