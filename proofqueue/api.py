@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import random
 import socket
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,7 +42,7 @@ from proofqueue.domain.errors import (
     SecretNeedsKey,
 )
 from proofqueue.domain.intent import Intent, Status, intent_id
-from proofqueue.domain.proof import ChainLink, first_break
+from proofqueue.domain.proof import ChainChecker, ChainLink
 from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.domain.request import parse_request
 from proofqueue.domain.sanitize import sanitize
@@ -106,8 +107,9 @@ class ProofQueue:
         key = self.settings.cipher_key
         self.sealer = Sealer(parse_key(key.get_secret_value()) if key else None)
         self.app = IntentLog(env=eventsourcing_env(self.settings.store))
-        dialect = "postgres" if is_postgres(self.settings.store) else "sqlite"
-        self.views = ViewDB(self.app.factory.datastore, dialect)  # type: ignore[attr-defined]
+        datastore = self.app.factory.datastore  # type: ignore[attr-defined]
+        postgres = is_postgres(self.settings.store)
+        self.views = ViewDB(datastore, "postgres" if postgres else "sqlite")
         self.projector = Projector(self.app.recorder, self.app.mapper, self.views)
         self.worker_name = worker_name or (
             f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -134,7 +136,7 @@ class ProofQueue:
                 settings=self.settings,
                 clock=clock,
                 worker=self.worker_name,
-                **({"rand": rand} if rand else {}),
+                rand=rand or random.random,
             )
 
     @classmethod
@@ -260,6 +262,7 @@ class ProofQueue:
         """The whole trail of an intent, sanitized: seq, type, time, fields, hash."""
         intent = self.app.intent(request_id)
         events = []
+        event: Any
         for event in self.app.events.get(intent.id):
             fields = event_fields(event)
             if "params_sealed" in fields:
@@ -325,90 +328,16 @@ class ProofQueue:
     def verify(self, request_ids: Sequence[str] = ()) -> VerifyReport:
         """Recompute proof chains: of ``request_ids``, or of every aggregate in the log."""
         if request_ids:
-            problems: list[Problem] = []
-            events = 0
             for request_id in request_ids:
                 self.app.intent(request_id)  # IntentNotFound if unknown
-                links, broken = self._links(self.app.recorder.select_events(intent_id(request_id)))
-                events += len(links)
-                problem = broken or first_break(str(intent_id(request_id)), links)
-                if problem is not None:
-                    problems.append(Problem(request_id, problem.seq, problem.type_name,
-                                            problem.problem))
-            return VerifyReport(len(request_ids), events, problems)
-        return self._verify_all()
-
-    def _links(self, stored: Sequence[Any]) -> tuple[list[ChainLink], Any]:
-        from proofqueue.domain.proof import ChainBreak
-
-        links: list[ChainLink] = []
-        for item in stored:
-            try:
-                event = self.app.mapper.to_domain_event(item)
-            except Exception as exc:  # noqa: BLE001  (any decoding failure is a finding)
-                return links, ChainBreak(item.originator_version, "?", f"cannot decode: {exc}")
-            links.append(
-                ChainLink(
-                    event.originator_version,
-                    type(event).__name__,
-                    event.timestamp.isoformat(),
-                    event_fields(event),
-                    getattr(event, "hash", ""),
-                )
+            stored: Iterator[Any] = (
+                item
+                for request_id in request_ids
+                for item in self.app.recorder.select_events(intent_id(request_id))
             )
-        return links, None
-
-    def _verify_all(self) -> VerifyReport:
-        """One streaming pass over the log, checking each aggregate's chain as it goes."""
-        from proofqueue.domain.proof import GENESIS, event_hash
-
-        state: dict[Any, tuple[int, str]] = {}
-        names: dict[Any, str] = {}
-        bad: dict[Any, Problem] = {}
-        intents = events = 0
-        start = 1
-        while True:
-            notes = self.app.recorder.select_notifications(start=start, limit=1000)
-            if not notes:
-                break
-            start = notes[-1].id + 1
-            for note in notes:
-                events += 1
-                key = note.originator_id
-                if key in bad:
-                    continue
-                seq, prev = state.get(key, (0, GENESIS))
-                name = names.get(key, str(key))
-                try:
-                    event = self.app.mapper.to_domain_event(note)
-                except Exception as exc:  # noqa: BLE001  (any decoding failure is a finding)
-                    bad[key] = Problem(name, note.originator_version, "?", f"cannot decode: {exc}")
-                    continue
-                if isinstance(event, Intent.Queued):
-                    names[key] = name = event.request_id
-                    intents += 1
-                type_name = type(event).__name__
-                if event.originator_version != seq + 1:
-                    bad[key] = Problem(
-                        name, seq + 1, type_name,
-                        f"expected event {seq + 1} but found event {event.originator_version}"
-                        " (an event is missing or out of order)",
-                    )
-                    continue
-                recomputed = event_hash(
-                    str(key), event.originator_version, type_name,
-                    event.timestamp.isoformat(), event_fields(event), prev,
-                )
-                stored_hash = getattr(event, "hash", "")
-                if recomputed != stored_hash:
-                    bad[key] = Problem(
-                        name, event.originator_version, type_name,
-                        "hash does not match its content and predecessor"
-                        " (edited, reordered or moved from another intent)",
-                    )
-                    continue
-                state[key] = (event.originator_version, stored_hash)
-        return VerifyReport(intents, events, list(bad.values()))
+        else:
+            stored = _whole_log(self.app.recorder)
+        return _verify(self.app.mapper, stored)
 
     # -- operator actions ---------------------------------------------------------------
 
@@ -527,6 +456,46 @@ class ProofQueue:
                 fresh.datastore.close()
 
 
+def _whole_log(recorder: Any, batch: int = 1000) -> Iterator[Any]:
+    start = 1
+    while notes := recorder.select_notifications(start=start, limit=batch):
+        yield from notes
+        start = notes[-1].id + 1
+
+
+def _verify(mapper: Any, stored: Iterable[Any]) -> VerifyReport:
+    """One streaming pass over stored events, checking each aggregate's chain as it goes."""
+    checker = ChainChecker()
+    names: dict[str, str] = {}
+    bad: dict[str, Problem] = {}
+    intents = events = 0
+    for item in stored:
+        events += 1
+        key = str(item.originator_id)
+        if key in bad:
+            continue
+        try:
+            event: Any = mapper.to_domain_event(item)
+        except Exception as exc:  # any decoding failure is a finding
+            name = names.get(key, key)
+            bad[key] = Problem(name, item.originator_version, "?", f"cannot decode: {exc}")
+            continue
+        if isinstance(event, Intent.Queued):
+            names[key] = event.request_id
+            intents += 1
+        link = ChainLink(
+            event.originator_version,
+            type(event).__name__,
+            event.timestamp.isoformat(),
+            event_fields(event),
+            getattr(event, "hash", ""),
+        )
+        found = checker.check(key, link)
+        if found is not None:
+            bad[key] = Problem(names.get(key, key), found.seq, found.type_name, found.problem)
+    return VerifyReport(intents, events, list(bad.values()))
+
+
 def compare_views(live: ViewDB, rebuilt: ViewDB) -> list[str]:
     """Every difference between two sets of views, one line each, naming the row."""
     differences: list[str] = []
@@ -563,4 +532,3 @@ def _operator(operator: str | None) -> str:
     if not isinstance(operator, str) or not operator.strip() or len(operator) > 200:
         raise InvalidInput("operator", "must be 1-200 characters")
     return operator.strip()
-

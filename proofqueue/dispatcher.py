@@ -27,7 +27,7 @@ from proofqueue.adapters.sealing import Sealer
 from proofqueue.adapters.store import ViewDB
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.errors import IllegalTransition, IntentNotFound
-from proofqueue.domain.intent import Intent, Status
+from proofqueue.domain.intent import Intent
 from proofqueue.domain.sanitize import redact_text, secret_values
 from proofqueue.guard import BreakerGuard
 from proofqueue.log import IntentLog
@@ -108,13 +108,23 @@ class Dispatcher:
         outcome = self._call(lambda: self.vendor.create_job(order), counts_as_failure=_failed)
         if isinstance(outcome, Accepted):
             how = note or ("idempotency-replay" if outcome.replayed else None)
-            self._record(intent, lambda i: i.submit(
-                job_id=outcome.job_id, replayed=outcome.replayed, reconciled=how,
-                now=self.clock()))
+            self._record(
+                intent,
+                lambda i: i.submit(
+                    job_id=outcome.job_id,
+                    replayed=outcome.replayed,
+                    reconciled=how,
+                    now=self.clock(),
+                ),
+            )
         elif isinstance(outcome, Permanent):
             detail = self._clean(intent, f"vendor refused: {outcome.status} {outcome.detail}")
-            self._record(intent, lambda i: i.fail(
-                reason="permanent", detail=detail, status_code=outcome.status, now=self.clock()))
+            self._record(
+                intent,
+                lambda i: i.fail(
+                    reason="permanent", detail=detail, status_code=outcome.status, now=self.clock()
+                ),
+            )
         else:
             self._retry_later(intent, outcome)
 
@@ -133,15 +143,21 @@ class Dispatcher:
             return None, "no-lookup: resent under the same Idempotency-Key"
         if isinstance(outcome, Permanent):
             refused = Transient(
-                kind="http", status=outcome.status, ambiguous=True,
+                kind="http",
+                status=outcome.status,
+                ambiguous=True,
                 detail=f"lookup refused: {outcome.detail}",
             )
             return refused, None
         return outcome, None
 
     def _submit_found(self, intent: Intent, job: Job) -> None:
-        self._record(intent, lambda i: i.submit(
-            job_id=job.job_id, replayed=False, reconciled="lookup", now=self.clock()))
+        self._record(
+            intent,
+            lambda i: i.submit(
+                job_id=job.job_id, replayed=False, reconciled="lookup", now=self.clock()
+            ),
+        )
 
     def _retry_later(self, intent: Intent, outcome: Transient) -> None:
         now = self.clock()
@@ -154,9 +170,17 @@ class Dispatcher:
         if out_of_budget:
             self._give_up(intent, f"last error: {detail}", outcome.ambiguous)
             return
-        self._record(intent, lambda i: i.schedule_retry(
-            error=outcome.kind, status_code=outcome.status, detail=detail,
-            ambiguous=outcome.ambiguous, next_attempt_at=next_at, now=self.clock()))
+        self._record(
+            intent,
+            lambda i: i.schedule_retry(
+                error=outcome.kind,
+                status_code=outcome.status,
+                detail=detail,
+                ambiguous=outcome.ambiguous,
+                next_attempt_at=next_at,
+                now=self.clock(),
+            ),
+        )
 
     def _give_up(self, intent: Intent, detail: str, ambiguous: bool) -> None:
         """Out of budget. If an attempt may have reached the vendor, look once more first:
@@ -166,9 +190,14 @@ class Dispatcher:
             if isinstance(found, Job):
                 self._submit_found(intent, found)
                 return
-        self._record(intent, lambda i: i.fail(
-            reason="budget", detail=f"retry budget exhausted after {intent.attempts} attempts;"
-            f" {detail}", now=self.clock()))
+        self._record(
+            intent,
+            lambda i: i.fail(
+                reason="budget",
+                detail=f"retry budget exhausted after {intent.attempts} attempts; {detail}",
+                now=self.clock(),
+            ),
+        )
 
     # -- following a submitted job --------------------------------------------------------
 
@@ -178,17 +207,31 @@ class Dispatcher:
         poll = self._polls.get(request_id)
         if isinstance(outcome, Job) and outcome.phase == TERMINAL_OK and outcome.deliverable_id:
             deliverable = outcome.deliverable_id
-            self._record_by_id(request_id, lambda i: i.settle(
-                deliverable_id=deliverable, phase=outcome.phase, now=self.clock()))
+            self._record_by_id(
+                request_id,
+                lambda i: i.settle(
+                    deliverable_id=deliverable, phase=outcome.phase, now=self.clock()
+                ),
+            )
         elif isinstance(outcome, Job) and outcome.phase in TERMINAL_BAD:
-            self._record_by_id(request_id, lambda i: i.fail(
-                reason=outcome.phase.lower(), detail=f"vendor {outcome.phase} job {job_id}",
-                now=self.clock()))
+            self._record_by_id(
+                request_id,
+                lambda i: i.fail(
+                    reason=outcome.phase.lower(),
+                    detail=f"vendor {outcome.phase} job {job_id}",
+                    now=self.clock(),
+                ),
+            )
         elif isinstance(outcome, Permanent) and poll is not None and poll.misses >= 2:
-            self._record_by_id(request_id, lambda i: i.fail(
-                reason="permanent", status_code=outcome.status,
-                detail=f"vendor no longer knows job {job_id}: {outcome.detail}",
-                now=self.clock()))
+            self._record_by_id(
+                request_id,
+                lambda i: i.fail(
+                    reason="permanent",
+                    status_code=outcome.status,
+                    detail=f"vendor no longer knows job {job_id}: {outcome.detail}",
+                    now=self.clock(),
+                ),
+            )
         else:
             if poll is None:
                 return
@@ -240,12 +283,17 @@ class Dispatcher:
             for request_id, job_id in jobs:
                 if handed >= free:
                     break
-                if request_id not in self._inflight and self.poll_due(request_id):
-                    if self._start(pool, request_id, self.follow, request_id, job_id):
-                        handed += 1
+                if (
+                    request_id not in self._inflight
+                    and self.poll_due(request_id)
+                    and self._start(pool, request_id, self.follow, request_id, job_id)
+                ):
+                    handed += 1
         return handed > 0
 
-    def _start(self, pool: ThreadPoolExecutor, key: str, fn: Callable[..., None], *args: Any) -> bool:
+    def _start(
+        self, pool: ThreadPoolExecutor, key: str, fn: Callable[..., None], *args: Any
+    ) -> bool:
         with self._lock:
             if key in self._inflight:
                 return False
@@ -283,9 +331,7 @@ class Dispatcher:
     def _call(self, fn: Callable[[], T], counts_as_failure: Callable[[object], bool]) -> T:
         started = time.monotonic()
         outcome = fn()
-        self.guard.record(
-            failed=counts_as_failure(outcome), duration_s=time.monotonic() - started
-        )
+        self.guard.record(failed=counts_as_failure(outcome), duration_s=time.monotonic() - started)
         return outcome
 
     def _record(self, intent: Intent, change: Callable[[Intent], None]) -> None:

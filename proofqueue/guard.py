@@ -97,7 +97,7 @@ class BreakerGuard:
 
     def _load(self) -> BreakerLog | None:
         try:
-            log = self.app.repository.get(breaker_id(self.vendor))
+            log: object = self.app.repository.get(breaker_id(self.vendor))
         except AggregateNotFoundError:
             return None
         if not isinstance(log, BreakerLog):

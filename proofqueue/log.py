@@ -19,7 +19,7 @@ class IntentLog(Application[Any]):
 
     def intent(self, request_id: str) -> Intent:
         try:
-            found = self.repository.get(intent_id(request_id))
+            found: Any = self.repository.get(intent_id(request_id))
         except AggregateNotFoundError:
             raise IntentNotFound(request_id) from None
         if not isinstance(found, Intent):

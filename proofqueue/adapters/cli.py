@@ -117,11 +117,15 @@ def _read_params(params_json: str | None, pairs: tuple[str, ...]) -> dict[str, A
                 with open(params_json[1:], encoding="utf-8") as handle:
                     text = handle.read()
             except OSError as exc:
-                raise InvalidInput("params-json", f"cannot read {params_json[1:]!r}: {exc.strerror}") from None
+                raise InvalidInput(
+                    "params-json", f"cannot read {params_json[1:]!r}: {exc.strerror}"
+                ) from None
         try:
             loaded = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InvalidInput("params-json", f"not valid JSON: {exc.msg} at char {exc.pos}") from None
+            raise InvalidInput(
+                "params-json", f"not valid JSON: {exc.msg} at char {exc.pos}"
+            ) from None
         if not isinstance(loaded, dict):
             raise InvalidInput("params-json", "must be a JSON object")
         params.update(loaded)
@@ -141,8 +145,13 @@ def _read_params(params_json: str | None, pairs: tuple[str, ...]) -> dict[str, A
 @click.option(
     "--params-json", help="Params as a JSON object; '-' reads stdin, '@FILE' reads a file."
 )
-@click.option("--wait", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for the intent to settle.")
+@click.option(
+    "--wait",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for the intent to settle.",
+)
 @json_option
 def submit(
     request_id: str,
@@ -236,8 +245,9 @@ def list_(
 
 
 def _print_rows(rows: list[dict[str, Any]]) -> None:
-    table = Table("request_id", "status", "actor", "target", "attempts", "age", "next attempt",
-                  "last error")
+    table = Table(
+        "request_id", "status", "actor", "target", "attempts", "age", "next attempt", "last error"
+    )
     for row in rows:
         table.add_row(
             row["request_id"],
@@ -292,8 +302,14 @@ def verify(request_ids: tuple[str, ...], all_: bool, as_json: bool) -> None:
         report = pq.verify(() if all_ else request_ids)
     problems = [p.__dict__ for p in report.problems]
     if as_json:
-        _json({"intents": report.intents, "events": report.events, "ok": report.ok,
-               "problems": problems})
+        _json(
+            {
+                "intents": report.intents,
+                "events": report.events,
+                "ok": report.ok,
+                "problems": problems,
+            }
+        )
     else:
         for p in report.problems:
             out.print(f"BROKEN {p.request_id}: event {p.seq} ({p.type}): {p.problem}")
@@ -322,25 +338,40 @@ def replay(check: bool, as_of: str | None, as_json: bool) -> None:
         report = pq.replay(check=check, as_of=_parse_time(as_of))
     if report.as_of is not None:
         if as_json:
-            _json({"as_of": report.as_of.isoformat(), "intents": report.intents,
-                   "health": report.health})
+            _json(
+                {
+                    "as_of": report.as_of.isoformat(),
+                    "intents": report.intents,
+                    "health": report.health,
+                }
+            )
         else:
             out.print(f"[bold]as of {report.as_of.isoformat()}[/]")
             _print_rows(report.intents)
             _print_health(report.health)
     elif as_json:
-        _json({"events": report.events, "seconds": round(report.seconds, 3),
-               "differences": report.differences, "ok": not report.differences})
+        _json(
+            {
+                "events": report.events,
+                "seconds": round(report.seconds, 3),
+                "differences": report.differences,
+                "ok": not report.differences,
+            }
+        )
     else:
         for line in report.differences:
             out.print(f"DIFF {line}")
         rate = report.events / report.seconds if report.seconds else 0.0
         verdict = ""
         if check:
-            verdict = ": views match the log" if not report.differences else (
-                f": {len(report.differences)} differences")
-        out.print(f"replayed {report.events} events in {report.seconds:.2f}s"
-                  f" ({rate:,.0f}/s){verdict}")
+            verdict = (
+                ": views match the log"
+                if not report.differences
+                else (f": {len(report.differences)} differences")
+            )
+        out.print(
+            f"replayed {report.events} events in {report.seconds:.2f}s ({rate:,.0f}/s){verdict}"
+        )
     if check and report.differences:
         sys.exit(EXIT_PROBLEM)
 
@@ -385,8 +416,12 @@ def _on_signals(handler: Callable[[], None]) -> None:
 
 
 @main.command()
-@click.option("--concurrency", type=click.IntRange(1, 256), default=None,
-              help="Vendor calls in flight at once (default 8).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Vendor calls in flight at once (default 8).",
+)
 def worker(concurrency: int | None) -> None:
     """Run the process manager until SIGTERM or SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

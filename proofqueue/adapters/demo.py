@@ -76,7 +76,11 @@ def run_demo(*, intents: int, fresh: bool, console: Console) -> int:
                         stats = control.get("/_sim/stats").json()
                         live.update(_panel(elapsed, pq.health(), counts, stats, answers, intents))
                         done = counts["SETTLED"] + counts["FAILED"]
-                        if outage_off and done >= len(ids) and not any(a.is_alive() for a in agents):
+                        if (
+                            outage_off
+                            and done >= len(ids)
+                            and not any(a.is_alive() for a in agents)
+                        ):
                             break
                         if elapsed > DEADLINE_S:
                             break

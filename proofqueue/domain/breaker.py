@@ -120,9 +120,9 @@ class Breaker:
         if self.state == BreakerState.DEGRADED:
             return self, None
         if self.state == BreakerState.RECOVERING:
-            return self._judge_probes(now, self.probe_results + (failed,), policy)
+            return self._judge_probes(now, (*self.probe_results, failed), policy)
         start = now - timedelta(seconds=policy.window_s)
-        window = tuple(item for item in self.window if item[0] > start) + ((now, failed),)
+        window = (*tuple(item for item in self.window if item[0] > start), (now, failed))
         current = replace(self, window=window)
         ratio, calls = current.stats(now, policy)
         if calls >= policy.min_calls and ratio >= policy.failure_ratio:
@@ -167,7 +167,9 @@ class Breaker:
         elif to == BreakerState.OK:
             trips = 0
         window_start = (
-            now - timedelta(seconds=policy.window_s) if self.state == BreakerState.OK else self.since
+            now - timedelta(seconds=policy.window_s)
+            if self.state == BreakerState.OK
+            else self.since
         )
         transition = Transition(
             at=now,

@@ -77,9 +77,7 @@ class BreakerLog(ChainedAggregate):
         """The state machine as the log leaves it (OK since ``epoch`` if never moved)."""
         return Breaker.after(self.last) if self.last else Breaker(since=epoch)
 
-    def record(
-        self, transition: Transition, *, worker: str, probe_until: datetime | None
-    ) -> None:
+    def record(self, transition: Transition, *, worker: str, probe_until: datetime | None) -> None:
         self._chain(
             self.Transitioned,
             transition.at,

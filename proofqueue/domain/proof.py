@@ -51,15 +51,19 @@ class ChainBreak:
     problem: str
 
 
-def first_break(aggregate_id: str, links: list[ChainLink]) -> ChainBreak | None:
-    """Recompute the chain; return the first event that does not match, or None."""
-    prev = GENESIS
-    for expected_seq, link in enumerate(links, start=1):
-        if link.seq != expected_seq:
+class ChainChecker:
+    """Checks links as they stream by, any number of aggregates interleaved."""
+
+    def __init__(self) -> None:
+        self._heads: dict[str, tuple[int, str]] = {}
+
+    def check(self, aggregate_id: str, link: ChainLink) -> ChainBreak | None:
+        seq, prev = self._heads.get(aggregate_id, (0, GENESIS))
+        if link.seq != seq + 1:
             return ChainBreak(
-                expected_seq,
+                seq + 1,
                 link.type_name,
-                f"expected event {expected_seq} but found event {link.seq}"
+                f"expected event {seq + 1} but found event {link.seq}"
                 " (an event is missing or out of order)",
             )
         recomputed = event_hash(aggregate_id, link.seq, link.type_name, link.at, link.fields, prev)
@@ -70,5 +74,15 @@ def first_break(aggregate_id: str, links: list[ChainLink]) -> ChainBreak | None:
                 "hash does not match its content and predecessor"
                 " (edited, reordered or moved from another intent)",
             )
-        prev = link.hash
+        self._heads[aggregate_id] = (link.seq, link.hash)
+        return None
+
+
+def first_break(aggregate_id: str, links: list[ChainLink]) -> ChainBreak | None:
+    """Recompute one aggregate's chain; return the first event that does not match."""
+    checker = ChainChecker()
+    for link in links:
+        found = checker.check(aggregate_id, link)
+        if found is not None:
+            return found
     return None

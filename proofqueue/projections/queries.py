@@ -104,9 +104,7 @@ def next_wakeup(db: ViewDB) -> float | None:
 
 def health(db: ViewDB, now: datetime, window_s: float, limit: int = 20) -> dict[str, Any]:
     """The breaker health view (the first vendor's, or OK when no breaker moved yet)."""
-    latest = db.query(
-        "SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1"
-    )
+    latest = db.query("SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1")
     backlog_rows = db.query(
         "SELECT COUNT(*) AS n, MIN(queued_at) AS oldest FROM pq_intents"
         " WHERE status IN ('QUEUED', 'RETRYING')"

@@ -52,9 +52,7 @@ class Projector:
             position = self.position()
             if stop is not None and position >= stop:
                 return applied
-            notes = self.recorder.select_notifications(
-                start=position + 1, limit=BATCH, stop=stop
-            )
+            notes = self.recorder.select_notifications(start=position + 1, limit=BATCH, stop=stop)
             if not notes:
                 return applied
             events = [self.mapper.to_domain_event(note) for note in notes]
