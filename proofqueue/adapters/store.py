@@ -1,6 +1,6 @@
 """Where the log and the views live: a SQLite file (default) or PostgreSQL.
 
-``PROOFQUEUE_STORE`` is a file path or ``postgresql://user:password@host:port/db``, with
+``PROOFQUEUE_STORE`` is a file path, ``:memory:`` (a private in-memory database, for tests), or ``postgresql://user:password@host:port/db``, with
 optional query parameters ``pool_size``, ``max_overflow``, ``connect_timeout``,
 ``lock_timeout`` and ``schema``. The log uses eventsourcing's own persistence for either;
 the views are plain tables in the same database, written through the same datastore.
@@ -9,6 +9,7 @@ the views are plain tables in the same database, written through the same datast
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from proofqueue.domain.errors import ConfigurationError
 
 Dialect = Literal["sqlite", "postgres"]
+MEMORY = ":memory:"
 
 _PG_OPTIONS = {
     "pool_size": "POSTGRES_POOL_SIZE",
@@ -43,6 +45,8 @@ def eventsourcing_env(store: str) -> dict[str, str]:
     if not is_postgres(store):
         if not store.strip():
             raise ConfigurationError("PROOFQUEUE_STORE is empty")
+        if store == MEMORY:  # one private in-memory database, shared by this process's threads
+            store = f"file:proofqueue-{uuid.uuid4().hex}?mode=memory&cache=shared"
         env.update(
             PERSISTENCE_MODULE="eventsourcing.sqlite",
             SQLITE_DBNAME=store,
