@@ -36,6 +36,12 @@ Stats outcome names (``GET /_sim/stats`` ``requests``), one per vendor call:
 ``create_409``, ``create_422``, ``create_500_before``, ``create_500_after``;
 ``get_200``, ``get_401``, ``get_404``, ``get_500``;
 ``lookup_200``, ``lookup_400``, ``lookup_401``, ``lookup_404``, ``lookup_500``.
+A timed-out call is counted when its hang starts. ``jobs_per_request_id`` counts the jobs that
+carry a clientRequestId; ``duplicates`` is the sum over request ids of (jobs - 1).
+
+Public names: ``SimConfig``; ``Simulator(config, clock=...)`` whose ``app`` is the ASGI app (for
+in-process tests); ``running_simulator(config)``, a context manager serving it on loopback from a
+background thread and yielding the base URL; ``serve(config)``, the foreground server.
 """
 
 from __future__ import annotations
@@ -683,15 +689,20 @@ def serve(config: SimConfig, *, announce: Callable[[str], None] | None = None) -
     simulator = Simulator(config)
     sock, base_url = _bind(config.host, config.port)
     server = _server(simulator, log_level="warning")
-    if announce is not None:
-        announce(base_url)
 
     def stop(sig: int, frame: FrameType | None) -> None:
-        """uvicorn re-raises the signal that stopped it once done; it ends here, quietly."""
+        """Stops the server, even before uvicorn has put in its own handlers.
+
+        uvicorn also re-raises the signal that stopped it once it is done: it ends here.
+        """
+        simulator.close()
+        server.should_exit = True
 
     handled = (signal.SIGINT, signal.SIGTERM)
     previous = {sig: signal.signal(sig, stop) for sig in handled}
     try:
+        if announce is not None:
+            announce(base_url)
         server.run(sockets=[sock])
     finally:
         for sig, handler in previous.items():
