@@ -37,20 +37,54 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read PROOFQUEUE_<FIELD>, PROOFQUEUE_RETRY_<FIELD> and PROOFQUEUE_BREAKER_<FIELD>
+        (for example PROOFQUEUE_BREAKER_OPEN_S=5); keywords override the environment."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        for field, name in (
-            ("store", "PROOFQUEUE_STORE"),
-            ("vendor_url", "PROOFQUEUE_VENDOR_URL"),
-            ("vendor_api_key", "PROOFQUEUE_VENDOR_API_KEY"),
-            ("cipher_key", "PROOFQUEUE_CIPHER_KEY"),
-        ):
-            if env.get(name):
-                values[field] = env[name]
+        for name in cls.model_fields:
+            if name in _NESTED:
+                continue
+            raw = env.get(f"PROOFQUEUE_{name.upper()}")
+            if raw:
+                values[name] = raw
+        for name, policy in _NESTED.items():
+            found = {
+                field: env[key]
+                for field in policy.__dataclass_fields__
+                if (key := f"PROOFQUEUE_{name.upper()}_{field.upper()}") in env
+            }
+            if found:
+                values[name] = _policy(policy, name, found)
         values.update(overrides)
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ConfigurationError(f"setting {where}: {first['msg']}") from None
+            where = "_".join(str(p) for p in first["loc"]).upper()
+            raise ConfigurationError(f"PROOFQUEUE_{where}: {first['msg']}") from None
+
+
+_NESTED: dict[str, type[RetryPolicy] | type[BreakerPolicy]] = {
+    "retry": RetryPolicy,
+    "breaker": BreakerPolicy,
+}
+
+
+def _policy(
+    policy: type[RetryPolicy] | type[BreakerPolicy], name: str, found: dict[str, str]
+) -> RetryPolicy | BreakerPolicy:
+    values: dict[str, float | int] = {}
+    for field, raw in found.items():
+        kind = policy.__dataclass_fields__[field].type
+        try:
+            value = int(raw) if kind == "int" else float(raw)
+        except ValueError:
+            raise ConfigurationError(
+                f"PROOFQUEUE_{name.upper()}_{field.upper()}: {raw!r} is not a number"
+            ) from None
+        if value < 0 or value != value:
+            raise ConfigurationError(
+                f"PROOFQUEUE_{name.upper()}_{field.upper()}: must be a positive number"
+            )
+        values[field] = value
+    return policy(**values)  # type: ignore[arg-type]
