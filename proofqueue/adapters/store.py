@@ -1,9 +1,10 @@
 """Where the log and the views live: a SQLite file (default) or PostgreSQL.
 
-``PROOFQUEUE_STORE`` is a file path, ``:memory:`` (a private in-memory database, for tests), or ``postgresql://user:password@host:port/db``, with
-optional query parameters ``pool_size``, ``max_overflow``, ``connect_timeout``,
-``lock_timeout`` and ``schema``. The log uses eventsourcing's own persistence for either;
-the views are plain tables in the same database, written through the same datastore.
+``PROOFQUEUE_STORE`` is a file path, ``:memory:`` (a private in-memory database, for tests),
+or ``postgresql://user:password@host:port/db`` with optional query parameters ``pool_size``,
+``max_overflow``, ``connect_timeout``, ``lock_timeout`` and ``schema``. The log uses
+eventsourcing's own persistence for either; the views are plain tables in the same database,
+written through the same datastore.
 """
 
 from __future__ import annotations
