@@ -452,3 +452,7 @@ def demo(intents: int, fresh: bool) -> None:
 
     with _errors():
         sys.exit(run_demo(intents=intents, fresh=fresh, console=out))
+
+
+if __name__ == "__main__":
+    main()
