@@ -53,7 +53,7 @@ def test_an_outage_trips_the_breaker_queues_honestly_and_everything_settles_once
             assert [_submit(env, rid, wait="10") for rid in before] == ["SETTLED"] * 4
 
             set_faults(url, outage_now=True)
-            during = []
+            during: list[str] = []
             while _state(env) == "OK":
                 assert len(during) < 40, "the breaker never tripped"
                 during.append(f"during-{len(during)}")
