@@ -49,8 +49,8 @@ from proofqueue.domain.sanitize import sanitize
 from proofqueue.guard import BreakerGuard
 from proofqueue.log import IntentLog
 from proofqueue.projections import queries
+from proofqueue.projections.compare import compare_views
 from proofqueue.projections.runner import Projector
-from proofqueue.projections.views import TABLES
 from proofqueue.settings import Settings
 from proofqueue.vendor import Vendor
 
@@ -494,33 +494,6 @@ def _verify(mapper: Any, stored: Iterable[Any]) -> VerifyReport:
         if found is not None:
             bad[key] = Problem(names.get(key, key), found.seq, found.type_name, found.problem)
     return VerifyReport(intents, events, list(bad.values()))
-
-
-def compare_views(live: ViewDB, rebuilt: ViewDB) -> list[str]:
-    """Every difference between two sets of views, one line each, naming the row."""
-    differences: list[str] = []
-    for table, key in TABLES.items():
-        order = f"ORDER BY {key}"
-        left = {_row_key(r, key): r for r in live.query(f"SELECT * FROM {table} {order}")}  # noqa: S608  (table names are constants)
-        right = {_row_key(r, key): r for r in rebuilt.query(f"SELECT * FROM {table} {order}")}  # noqa: S608
-        for name in sorted(set(left) | set(right)):
-            a, b = left.get(name), right.get(name)
-            if a is None:
-                differences.append(f"{table} {name}: missing from the live view")
-            elif b is None:
-                differences.append(f"{table} {name}: in the live view but not in the log")
-            else:
-                for column in sorted(set(a) | set(b)):
-                    if a.get(column) != b.get(column):
-                        differences.append(
-                            f"{table} {name}: {column} is {a.get(column)!r} in the live view,"
-                            f" {b.get(column)!r} rebuilt from the log"
-                        )
-    return differences
-
-
-def _row_key(row: dict[str, Any], key: str) -> str:
-    return " ".join(f"{k.strip()}={row[k.strip()]}" for k in key.split(","))
 
 
 def _operator(operator: str | None) -> str:

@@ -66,9 +66,6 @@ SCHEMA = (
 # Queued and retrying first: what an operator looks at during an outage.
 RANK = {"QUEUED": 0, "RETRYING": 1, "SUBMITTED": 2, "FAILED": 3, "SETTLED": 4}
 
-# Rows compared by ``replay --check``, with the column that names a row.
-TABLES = {"pq_intents": "request_id", "pq_breaker": "breaker_id, seq"}
-
 
 def ts(moment: datetime | None) -> float | None:
     return moment.timestamp() if moment else None
