@@ -25,6 +25,7 @@ from eventsourcing.persistence import IntegrityError
 
 from proofqueue.adapters.sealing import Sealer
 from proofqueue.adapters.store import ViewDB
+from proofqueue.chaos import maybe_crash
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.errors import IllegalTransition, IntentNotFound
 from proofqueue.domain.intent import Intent
@@ -95,6 +96,7 @@ class Dispatcher:
             self.app.save(intent)
         except (IntegrityError, IllegalTransition):
             return  # another worker claimed it first
+        maybe_crash("after_claim")
         note: str | None = None
         if intent.ambiguous:
             found, note = self._reconcile(intent)
@@ -105,7 +107,7 @@ class Dispatcher:
                 self._submit_found(intent, found)
                 return
         order = self._order(intent)
-        outcome = self._call(lambda: self.vendor.create_job(order), counts_as_failure=_failed)
+        outcome = self._call(lambda: self.vendor.create_job(order))
         if isinstance(outcome, Accepted):
             how = note or ("idempotency-replay" if outcome.replayed else None)
             self._record(
@@ -134,9 +136,7 @@ class Dispatcher:
         Returns the job found, a Transient when the lookup failed, or None when it is safe
         to send the create again: nothing found, or the vendor has no lookup, and then the
         same Idempotency-Key is all that protects the resend, which the note records."""
-        outcome = self._call(
-            lambda: self.vendor.find_jobs(intent.request_id), counts_as_failure=_failed
-        )
+        outcome = self._call(lambda: self.vendor.find_jobs(intent.request_id))
         if isinstance(outcome, Found):
             return (outcome.jobs[0] if outcome.jobs else None), None
         if isinstance(outcome, LookupUnsupported):
@@ -203,7 +203,7 @@ class Dispatcher:
 
     def follow(self, request_id: str, job_id: str) -> None:
         """Read a submitted job once; settle or fail the intent when the vendor is done."""
-        outcome = self._call(lambda: self.vendor.get_job(job_id), counts_as_failure=_failed)
+        outcome = self._call(lambda: self.vendor.get_job(job_id))
         poll = self._polls.get(request_id)
         if isinstance(outcome, Job) and outcome.phase == TERMINAL_OK and outcome.deliverable_id:
             deliverable = outcome.deliverable_id
@@ -328,10 +328,14 @@ class Dispatcher:
         """Vendor messages may echo the params: never let a secret into the trail."""
         return redact_text(text, secret_values(self._params(intent)))[:500]
 
-    def _call(self, fn: Callable[[], T], counts_as_failure: Callable[[object], bool]) -> T:
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Make one vendor call; every call counts for the breaker (slow ones as failures)."""
         started = time.monotonic()
         outcome = fn()
-        self.guard.record(failed=counts_as_failure(outcome), duration_s=time.monotonic() - started)
+        self.guard.record(
+            failed=isinstance(outcome, Transient), duration_s=time.monotonic() - started
+        )
+        maybe_crash("after_vendor_answer")
         return outcome
 
     def _record(self, intent: Intent, change: Callable[[Intent], None]) -> None:
@@ -356,10 +360,6 @@ class Dispatcher:
         if intent.is_terminal:
             return
         self._record(intent, change)
-
-
-def _failed(outcome: object) -> bool:
-    return isinstance(outcome, Transient)
 
 
 def _describe(outcome: Transient) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.persistence import OperationalError
 
 from proofqueue.adapters.store import ViewDB
+from proofqueue.chaos import maybe_crash
 from proofqueue.projections.views import apply_event, create_schema
 
 NAME = "views"
@@ -79,3 +80,4 @@ class Projector:
                 raise _Moved
             for event in events:
                 apply_event(cur, event)
+            maybe_crash("in_projection")
