@@ -77,6 +77,8 @@ class Dispatcher:
     _polls: dict[str, _Poll] = field(default_factory=dict)
     _inflight: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _pick: random.Random = field(default_factory=random.Random)
 
     # -- one attempt ----------------------------------------------------------------------
 
@@ -256,8 +258,9 @@ class Dispatcher:
         log.info("worker %s started (%d in flight at most)", self.worker, width)
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="pq-call") as pool:
             while not stop.is_set():
-                busy = self.step(pool, width)
-                stop.wait(0.0 if busy else self.settings.idle_s)
+                if not self.step(pool, width):
+                    self._wake.wait(self.settings.idle_s)  # a call finished, or time passed
+                    self._wake.clear()
         log.info("worker %s stopped", self.worker)
 
     def step(self, pool: ThreadPoolExecutor, width: int) -> bool:
@@ -270,8 +273,8 @@ class Dispatcher:
         handed = 0
         if state != BreakerState.DEGRADED:
             limit = free if state == BreakerState.OK else self.settings.breaker.probes
-            for request_id in queries.due(self.views, self.clock(), limit + len(self._inflight)):
-                if handed >= free:
+            for request_id in self._candidates(limit):
+                if handed >= limit:
                     break
                 if self._start(pool, request_id, self.attempt, request_id):
                     handed += 1
@@ -291,6 +294,16 @@ class Dispatcher:
                     handed += 1
         return handed > 0
 
+    def _candidates(self, wanted: int) -> list[str]:
+        """Due intents, oldest first. Workers sharing a store would all reach for the same
+        oldest few, so each takes a random pick among the oldest ``4 * wanted``."""
+        window = queries.due(self.views, self.clock(), 4 * wanted + len(self._inflight))
+        fresh = [request_id for request_id in window if request_id not in self._inflight]
+        if len(fresh) > wanted:
+            picked = set(self._pick.sample(fresh, wanted))
+            fresh = [request_id for request_id in fresh if request_id in picked]
+        return fresh
+
     def _start(
         self, pool: ThreadPoolExecutor, key: str, fn: Callable[..., None], *args: Any
     ) -> bool:
@@ -305,6 +318,7 @@ class Dispatcher:
     def _done(self, key: str, future: Future[None]) -> None:
         with self._lock:
             self._inflight.discard(key)
+        self._wake.set()
         error = future.exception()
         if error is not None:
             log.error("work on %s failed: %s", key, error, exc_info=error)

@@ -75,16 +75,35 @@ def _ts_text(text: str | None) -> float | None:
     return datetime.fromisoformat(text).timestamp() if text else None
 
 
+def _has_schema(db: ViewDB) -> bool:
+    if db.dialect == "postgres":
+        rows = db.query("SELECT to_regclass('pq_breaker') IS NOT NULL AS found")
+    else:
+        rows = db.query(
+            "SELECT COUNT(*) > 0 AS found FROM sqlite_master WHERE type = 'table'"
+            " AND name = 'pq_breaker'"
+        )
+    return bool(rows and rows[0]["found"])
+
+
 def create_schema(db: ViewDB, names: Iterable[str]) -> None:
-    with db.transaction() as cur:
-        for statement in SCHEMA:
-            cur.run(statement)
-        for name in names:
-            cur.run(
-                "INSERT INTO pq_position (name, position) VALUES (?, 0)"
-                " ON CONFLICT (name) DO NOTHING",
-                (name,),
-            )
+    """Create the views' tables once. Processes starting together serialize on a lock (on
+    PostgreSQL an advisory lock), and DDL is skipped once the tables exist: it would take
+    table locks that deadlock with running catch-ups."""
+    if not _has_schema(db):
+        with db.transaction() as cur:
+            if db.dialect == "postgres":
+                cur.run("SELECT pg_advisory_xact_lock(7270917)")
+            for statement in SCHEMA:
+                cur.run(statement)
+    for name in names:
+        if not db.query("SELECT 1 AS found FROM pq_position WHERE name = ?", (name,)):
+            with db.transaction() as cur:
+                cur.run(
+                    "INSERT INTO pq_position (name, position) VALUES (?, 0)"
+                    " ON CONFLICT (name) DO NOTHING",
+                    (name,),
+                )
 
 
 def apply_event(cur: Cursor, event: object) -> None:
