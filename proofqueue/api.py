@@ -33,6 +33,7 @@ from proofqueue.adapters.store import (
 )
 from proofqueue.dispatcher import Dispatcher
 from proofqueue.domain.breaker import BreakerState
+from proofqueue.domain.canonical import canonical
 from proofqueue.domain.chained import event_fields
 from proofqueue.domain.errors import (
     ConfigurationError,
@@ -214,15 +215,24 @@ class ProofQueue:
                 self.app.save(intent)
             except IntegrityError:
                 existing = self.app.intent(request.request_id)
-        if existing is not None:
-            same = (existing.actor, existing.target, existing.params_digest) == (
-                request.actor,
-                request.target,
-                digest,
-            )
-            if not same:
-                raise IdempotencyConflict(request.request_id)
+        if existing is not None and not self._same_request(
+            existing, request.actor, request.target, request.params
+        ):
+            raise IdempotencyConflict(request.request_id)
         return self._drive(request.request_id, wait)
+
+    def _same_request(
+        self, intent: Intent, actor: str, target: str, params: dict[str, Any]
+    ) -> bool:
+        """Compare by content: the stored params (opened if sealed) with the new ones, so a
+        cipher key set or changed since the first submit does not make a false conflict."""
+        if (intent.actor, intent.target) != (actor, target):
+            return False
+        if intent.params_sealed is not None:
+            stored = self.sealer.open(intent.params_sealed, intent.request_id)
+        else:
+            stored = intent.params_plain or {}
+        return canonical(stored) == canonical(params)
 
     async def asubmit(
         self, request_id: Any, *, actor: Any, target: Any, params: Any = None, wait: float = 0.0
@@ -235,7 +245,7 @@ class ProofQueue:
     def _drive(self, request_id: str, wait: float) -> Receipt:
         """Attempt now if the breaker is OK; then follow the intent for up to ``wait`` s."""
         dispatcher = self.dispatcher
-        if dispatcher is None or self.guard.sync() != BreakerState.OK:
+        if dispatcher is None or self.guard.sync(drive=False) != BreakerState.OK:
             return self.receipt(request_id)
         dispatcher.attempt(request_id)
         until = time.monotonic() + wait

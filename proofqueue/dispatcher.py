@@ -97,6 +97,7 @@ class Dispatcher:
             intent.start_attempt(worker=self.worker, lease=self._lease, now=now)
             self.app.save(intent)
         except (IntegrityError, IllegalTransition):
+            self.guard.unsent()
             return  # another worker claimed it first
         maybe_crash("after_claim")
         note: str | None = None
@@ -185,18 +186,40 @@ class Dispatcher:
         )
 
     def _give_up(self, intent: Intent, detail: str, ambiguous: bool) -> None:
-        """Out of budget. If an attempt may have reached the vendor, look once more first:
-        failing an intent whose job exists would lose a purchase."""
-        if (ambiguous or intent.ambiguous) and self.guard.admit():
-            found, _ = self._reconcile(intent)
+        """Out of budget. If an attempt may have reached the vendor, the intent is not failed
+        until a lookup says the vendor holds no job for it: failing it while its job exists
+        would lose a purchase. Until the lookup can be made, it waits for one (and only
+        lookups are made for it, never another create)."""
+        why = f"retry budget exhausted after {intent.attempts} attempts; {detail}"
+        if ambiguous or intent.ambiguous:
+            if not self.guard.admit():
+                self._await_lookup(intent, "the breaker holds calls back")
+                return
+            found, no_lookup = self._reconcile(intent)
             if isinstance(found, Job):
                 self._submit_found(intent, found)
                 return
+            if isinstance(found, Transient):
+                self._await_lookup(intent, _describe(found))
+                return
+            if no_lookup:
+                why += (
+                    "; an attempt may have reached the vendor and it offers no lookup:"
+                    " check the vendor for a job before buying again"
+                )
+        self._record(intent, lambda i: i.fail(reason="budget", detail=why, now=self.clock()))
+
+    def _await_lookup(self, intent: Intent, why: str) -> None:
+        delay = self.settings.retry.delay(intent.attempts, self.rand())
+        next_at = self.clock() + timedelta(seconds=delay)
         self._record(
             intent,
-            lambda i: i.fail(
-                reason="budget",
-                detail=f"retry budget exhausted after {intent.attempts} attempts; {detail}",
+            lambda i: i.schedule_retry(
+                error="reconcile",
+                status_code=None,
+                detail=f"out of budget; the job will be looked up before failing ({why})",
+                ambiguous=True,
+                next_attempt_at=next_at,
                 now=self.clock(),
             ),
         )
@@ -258,7 +281,13 @@ class Dispatcher:
         log.info("worker %s started (%d in flight at most)", self.worker, width)
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="pq-call") as pool:
             while not stop.is_set():
-                if not self.step(pool, width):
+                try:
+                    busy = self.step(pool, width)
+                except Exception:  # the store or the network failed: log, wait, go on
+                    log.exception("worker round failed; trying again in 1 s")
+                    stop.wait(1.0)
+                    continue
+                if not busy:
                     self._wake.wait(self.settings.idle_s)  # a call finished, or time passed
                     self._wake.clear()
         log.info("worker %s stopped", self.worker)

@@ -52,17 +52,20 @@ class BreakerGuard:
             ratio, calls = self._machine.stats(now, self.policy)
             return self._machine.state, ratio, calls
 
-    def sync(self) -> BreakerState:
-        """Adopt the log's state, then let time pass (which may start probing)."""
+    def sync(self, *, drive: bool = True) -> BreakerState:
+        """Adopt the log's state. With ``drive`` (the worker's loop), also let time pass,
+        which may start probing with this process as the prober: a process that only
+        submits must not, as it may be gone before the probes are sent."""
         with self._lock:
             self._adopt()
+            if not drive:
+                return self._machine.state
             now = self.clock()
             machine, transition = self._machine.tick(now, self.policy)
             if transition is not None:
                 self._commit(machine, transition)
             elif (
                 self._machine.state == BreakerState.RECOVERING
-                and self._prober != self.worker
                 and self._probe_until is not None
                 and now >= self._probe_until
             ):
@@ -82,6 +85,11 @@ class BreakerGuard:
                 return False
             self._machine = self._machine.sent(self.policy)
             return True
+
+    def unsent(self) -> None:
+        """An admitted call was not made (the claim was lost): give the probe back."""
+        with self._lock:
+            self._machine = self._machine.unsent()
 
     def record(self, *, failed: bool, duration_s: float) -> None:
         with self._lock:

@@ -112,6 +112,12 @@ class Breaker:
             return replace(self, probes_sent=self.probes_sent + 1)
         return self
 
+    def unsent(self) -> Breaker:
+        """A call that was let through was not made after all: give its probe back."""
+        if self.state == BreakerState.RECOVERING and self.probes_sent > 0:
+            return replace(self, probes_sent=self.probes_sent - 1)
+        return self
+
     def record(
         self, now: datetime, *, failed: bool, duration_s: float, policy: BreakerPolicy
     ) -> tuple[Breaker, Transition | None]:

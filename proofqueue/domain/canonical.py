@@ -9,7 +9,6 @@ has one. Times are carried as ISO 8601 strings by the events themselves.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from proofqueue.domain.errors import InvalidInput
@@ -41,7 +40,7 @@ def _check(value: Any, path: str, depth: int) -> None:
         for i, item in enumerate(value):
             _check(item, f"{path}[{i}]", depth + 1)
         return
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInput(path, f"key {key!r} is not a string")

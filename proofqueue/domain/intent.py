@@ -264,6 +264,10 @@ class Intent(ChainedAggregate):
     ) -> None:
         """Attempt now, re-arming the budget: ``extra_attempts`` more, deadline ``window`` on."""
         self.check_open("retry")
+        if self.claimed(now):
+            raise IllegalTransition(
+                self.request_id, "retry", self.status, "an attempt is in flight; try again"
+            )
         self._chain(
             self.RetryScheduled,
             now,

@@ -8,19 +8,35 @@ kept, so the shape of the params stays visible.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 REDACTED = "[REDACTED]"
 
-_SECRET_KEY_PARTS = (
-    "password", "passwd", "passphrase", "secret", "token", "apikey", "authorization",
-    "privatekey", "mnemonic", "seedphrase", "cardnumber", "creditcard", "cardno", "cvv",
-    "cvc", "credential", "cookie", "sessionid", "accesskey", "signingkey", "bearer", "iban",
-    "ssn", "securitycode",
+# A key is secret when one of its words is, or two adjacent words are (``api_key``,
+# ``cardNumber``). Words, not substrings: ``business_name`` holds no "ssn", ``max_tokens``
+# is not a token.
+_SECRET_WORDS = frozenset(
+    {
+        "password", "passwords", "passwd", "pwd", "passphrase", "secret", "secrets", "token",
+        "apikey", "authorization", "auth", "privatekey", "mnemonic", "cvv", "cvc", "cvv2",
+        "credential", "credentials", "cookie", "cookies", "bearer", "iban", "ssn", "pin",
+        "otp", "pan", "jwt", "seed", "cardnumber", "creditcard", "sessionid",
+    }
 )  # fmt: skip
-_SECRET_KEYS_EXACT = frozenset({"pin", "pwd", "otp", "pan", "auth", "key", "seed", "jwt"})
+_SECRET_PAIRS = frozenset(
+    {
+        ("api", "key"), ("private", "key"), ("secret", "key"), ("access", "key"),
+        ("signing", "key"), ("encryption", "key"), ("card", "number"), ("card", "no"),
+        ("credit", "card"), ("seed", "phrase"), ("session", "id"), ("security", "code"),
+        ("client", "secret"), ("access", "token"), ("refresh", "token"), ("id", "token"),
+        ("auth", "token"), ("session", "token"), ("account", "number"), ("routing", "number"),
+    }
+)  # fmt: skip
+_SECRET_KEYS_EXACT = frozenset({"key"})
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 _SECRET_VALUE_PATTERNS = (
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"),
@@ -32,14 +48,23 @@ _SECRET_VALUE_PATTERNS = (
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-    re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),
+    re.compile(r"(?<=://)[^/\s:@]*:[^/\s@]+(?=@)"),
 )
-_CARD_CANDIDATE = re.compile(r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])")
+# Runs of digit groups separated by single spaces or dashes, not touching letters or digits
+# (so the digits inside a hex string or a longer number are not candidates).
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:[ -][0-9]+)*(?![0-9A-Za-z])")
+# Issuer prefixes of the card networks (Visa, Mastercard, Amex, Discover, JCB, Diners,
+# UnionPay, Maestro): a Luhn-valid number without one is not taken for a card.
+_CARD_PREFIX = re.compile(r"4|5[0-8]|2[2-7]|3[4-9]|30[0-5]|6")
 
 
 def is_secret_key(key: str) -> bool:
-    norm = re.sub(r"[^a-z0-9]", "", key.lower())
-    return norm in _SECRET_KEYS_EXACT or any(part in norm for part in _SECRET_KEY_PARTS)
+    words = [w.lower() for w in _WORD.findall(key)]
+    if "".join(words) in _SECRET_KEYS_EXACT | _SECRET_WORDS:
+        return True
+    if any(word in _SECRET_WORDS for word in words):
+        return True
+    return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(words))
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -54,12 +79,34 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _is_card(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and bool(_CARD_PREFIX.match(digits)) and _luhn_ok(digits)
+
+
+def _card_spans(run: str) -> list[tuple[int, int]]:
+    """Spans of ``run`` (digit groups) that are card numbers: whole groups only."""
+    groups = [(m.start(), m.end()) for m in re.finditer(r"[0-9]+", run)]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(groups):
+        for j in range(len(groups), i, -1):
+            digits = "".join(run[a:b] for a, b in groups[i:j])
+            if _is_card(digits):
+                spans.append((groups[i][0], groups[j - 1][1]))
+                i = j - 1
+                break
+        i += 1
+    return spans
+
+
 def _redact_cards(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
-        digits = re.sub(r"[ -]", "", match.group(0))
-        return REDACTED if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
+        run = match.group(0)
+        for start, end in reversed(_card_spans(run)):
+            run = run[:start] + REDACTED + run[end:]
+        return run
 
-    return _CARD_CANDIDATE.sub(replace, text)
+    return _DIGIT_RUN.sub(replace, text)
 
 
 def redact_text(text: str, known_secrets: Iterable[str] = ()) -> str:

@@ -575,10 +575,13 @@ def test_permanent_refusals_do_not_count_against_the_breaker(
 def test_after_the_open_period_the_worker_probes_and_good_probes_reopen_the_gate(
     pq: ProofQueue, vendor: FakeVendor, clock: Clock
 ) -> None:
-    """15 s later: RECOVERING; submit still queues; two good probes close the breaker."""
+    """15 s later the worker moves to RECOVERING (a submit does not: it may be gone before
+    probing); submit still queues; two good probes close the breaker."""
     trip(pq, vendor)
     clock.advance(15)
     assert submit(pq, "queued-1").status == "QUEUED"
+    assert pq.health()["state"] == "DEGRADED"
+    pq.guard.sync()  # what the worker's loop does each round
     assert pq.health()["state"] == "RECOVERING"
     calls = len(vendor.calls)
     worker(pq).attempt("fail-0")

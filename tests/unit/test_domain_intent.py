@@ -491,7 +491,7 @@ class IntentWalk(RuleBasedStateMachine):
 
     @rule(extra=st.integers(1, 5))
     def operator_retry(self, extra: int) -> None:
-        legal = self.open
+        legal = self.open and not self.claimed
         self.attempt(
             lambda: self.intent.operator_retry(
                 operator="op", extra_attempts=extra, window=LEASE, now=self.now

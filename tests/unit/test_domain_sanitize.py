@@ -291,13 +291,19 @@ def chars(alphabet: str, low: int, high: int) -> st.SearchStrategy[str]:
     return st.text(alphabet=alphabet, min_size=low, max_size=high)
 
 
+# Issuer prefixes of the card networks: a Luhn-valid number without one is not a card.
+ISSUER_PREFIXES = ["4", "51", "55", "2221", "2720", "34", "37", "6011", "65", "3528", "36", "62"]
+
+
 @st.composite
 def card_numbers(draw: st.DrawFn) -> str:
     """A Luhn-valid number of 13-19 digits, grouped by fours with spaces, dashes or nothing."""
     length = draw(st.integers(13, 19))
+    prefix = draw(st.sampled_from(ISSUER_PREFIXES))
+    rest = length - 1 - len(prefix)
     body = [
-        draw(st.sampled_from("3456")),
-        *draw(st.lists(st.sampled_from(string.digits), min_size=length - 2, max_size=length - 2)),
+        *prefix,
+        *draw(st.lists(st.sampled_from(string.digits), min_size=rest, max_size=rest)),
     ]
     total = 0
     for i, ch in enumerate(reversed(body)):
