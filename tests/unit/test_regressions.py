@@ -157,7 +157,7 @@ def test_an_ambiguous_last_attempt_waits_for_its_lookup_while_the_breaker_holds_
     assert pq.dispatcher is not None
     pq.dispatcher.attempt("order-1")
     assert [c.key for c in vendor.calls_of("find")] == ["order-1"]
-    assert vendor.calls_of("create") and len(vendor.calls_of("create")) == 10
+    assert len(vendor.calls_of("create")) == 10, "no create after the lookup found the job"
     assert pq.receipt("order-1").status == "SUBMITTED"
 
 
