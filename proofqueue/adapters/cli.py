@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -194,15 +194,15 @@ def show(request_id: str, as_json: bool) -> None:
         _json(trail)
         return
     out.print(f"[bold]{trail['request_id']}[/]  {trail['status']}")
-    table = Table("seq", "type", "at", "fields", "hash")
     for event in trail["events"]:
-        fields = ", ".join(
-            f"{k}={json.dumps(v, ensure_ascii=False)}"
-            for k, v in event["fields"].items()
-            if v is not None
+        out.print(
+            f"[bold]{event['seq']:>3}  {event['type']:<15}[/] {event['at']}"
+            f"  [dim]hash {event['hash']}[/]"
         )
-        table.add_row(str(event["seq"]), event["type"], event["at"], fields, event["hash"][:16])
-    out.print(table)
+        for key, value in event["fields"].items():
+            if value is not None:
+                shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                out.print(f"       {key:<15} {shown}", markup=False)
 
 
 def _statuses(value: str | None) -> list[str]:
@@ -245,9 +245,7 @@ def list_(
 
 
 def _print_rows(rows: list[dict[str, Any]]) -> None:
-    table = Table(
-        "request_id", "status", "actor", "target", "attempts", "age", "next attempt", "last error"
-    )
+    table = Table("request_id", "status", "actor", "target", "tries", "age", "next", "last error")
     for row in rows:
         table.add_row(
             row["request_id"],
@@ -320,12 +318,14 @@ def verify(request_ids: tuple[str, ...], all_: bool, as_json: bool) -> None:
 
 
 def _parse_time(value: str | None) -> datetime | None:
+    """ISO 8601; a time without a zone is taken as UTC."""
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput("as-of", f"{value!r} is not an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @main.command()
@@ -428,6 +428,10 @@ def worker(concurrency: int | None) -> None:
     stop = threading.Event()
     _on_signals(stop.set)
     with _queue() as pq:
+        if pq.dispatcher is None:
+            raise ConfigurationError(
+                "the worker needs a vendor: set PROOFQUEUE_VENDOR_URL to the vendor's base URL"
+            )
         click.echo(
             f"proofqueue worker {pq.worker_name} on {redact_store(pq.settings.store)}", err=True
         )
