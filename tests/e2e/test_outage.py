@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.e2e.procs import Worker, cli, cli_json, set_faults, sim_stats, vendor_sim, wait_for
@@ -64,6 +65,7 @@ def test_an_outage_trips_the_breaker_queues_honestly_and_everything_settles_once
             calls_at_trip = sim_stats(url)["requests"].get("outage", 0)
             degraded = [f"degraded-{n}" for n in range(4)]
             assert [_submit(env, rid, wait="5") for rid in degraded] == ["QUEUED"] * 4
+            during_outage = datetime.now(UTC).isoformat()
             time.sleep(5)
             set_faults(url, outage_now=False)
             calls_in_outage = sim_stats(url)["requests"].get("outage", 0) - calls_at_trip
@@ -99,5 +101,11 @@ def test_an_outage_trips_the_breaker_queues_honestly_and_everything_settles_once
 
             assert cli(env, "verify", "--all").returncode == 0
             assert cli(env, "replay", "--check").returncode == 0
+
+            then = cli_json(env, "replay", "--as-of", during_outage)
+            assert then["health"]["state"] == "DEGRADED"
+            status_then = {row["request_id"]: row["status"] for row in then["intents"]}
+            assert all(status_then[rid] in ("QUEUED", "RETRYING") for rid in during + degraded)
+            assert all(status_then[rid] == "SETTLED" for rid in before)
         finally:
             assert worker.stop() == 0, (tmp_path / "worker.log").read_text()
