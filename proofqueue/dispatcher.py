@@ -307,21 +307,30 @@ class Dispatcher:
                     break
                 if self._start(pool, request_id, self.attempt, request_id):
                     handed += 1
-        if state == BreakerState.OK:
-            jobs = queries.submitted(self.views, 1000)
-            following = {request_id for request_id, _ in jobs}
-            for gone in [key for key in list(self._polls) if key not in following]:
-                self._polls.pop(gone, None)
-            for request_id, job_id in jobs:
-                if handed >= free:
-                    break
-                if (
-                    request_id not in self._inflight
-                    and self.poll_due(request_id)
-                    and self._start(pool, request_id, self.follow, request_id, job_id)
-                ):
-                    handed += 1
+        if state != BreakerState.DEGRADED:
+            handed += self._follow_jobs(pool, free - handed, probing=state != BreakerState.OK)
         return handed > 0
+
+    def _follow_jobs(self, pool: ThreadPoolExecutor, free: int, *, probing: bool) -> int:
+        """Read submitted jobs whose next read is due. While the breaker is RECOVERING each
+        read is a probe, so reads can bring it back to OK when no attempt is due."""
+        jobs = queries.submitted(self.views, 1000)
+        following = {request_id for request_id, _ in jobs}
+        for gone in [key for key in list(self._polls) if key not in following]:
+            self._polls.pop(gone, None)
+        handed = 0
+        for request_id, job_id in jobs:
+            if handed >= free:
+                break
+            if request_id in self._inflight or not self.poll_due(request_id):
+                continue
+            if probing and not self.guard.admit():
+                break
+            if self._start(pool, request_id, self.follow, request_id, job_id):
+                handed += 1
+            elif probing:
+                self.guard.unsent()
+        return handed
 
     def _candidates(self, wanted: int) -> list[str]:
         """Due intents, oldest first. Workers sharing a store would all reach for the same
