@@ -21,6 +21,7 @@ from proofqueue.domain.errors import (
     ProofQueueError,
     Refused,
     SecretNeedsKey,
+    TrailDamaged,
 )
 from proofqueue.domain.intent import Status
 from proofqueue.domain.receipt import Receipt
@@ -44,6 +45,7 @@ __all__ = [
     "SecretNeedsKey",
     "Settings",
     "Status",
+    "TrailDamaged",
     "Vendor",
     "VerifyReport",
 ]

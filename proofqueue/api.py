@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,8 +27,8 @@ from eventsourcing.persistence import IntegrityError
 from proofqueue.adapters.sealing import Sealer, parse_key
 from proofqueue.adapters.store import (
     ViewDB,
-    eventsourcing_env,
     is_postgres,
+    opening,
     sqlite_viewdb,
 )
 from proofqueue.dispatcher import Dispatcher
@@ -39,6 +39,7 @@ from proofqueue.domain.errors import (
     ConfigurationError,
     IdempotencyConflict,
     IllegalTransition,
+    IntentNotFound,
     InvalidInput,
     SecretNeedsKey,
 )
@@ -107,11 +108,12 @@ class ProofQueue:
         self.clock = clock
         key = self.settings.cipher_key
         self.sealer = Sealer(parse_key(key.get_secret_value()) if key else None)
-        self.app = IntentLog(env=eventsourcing_env(self.settings.store))
-        datastore = self.app.factory.datastore  # type: ignore[attr-defined]
-        postgres = is_postgres(self.settings.store)
-        self.views = ViewDB(datastore, "postgres" if postgres else "sqlite")
-        self.projector = Projector(self.app.recorder, self.app.mapper, self.views)
+        with opening(self.settings.store) as env:
+            self.app = IntentLog(env=env)
+            datastore = self.app.factory.datastore  # type: ignore[attr-defined]
+            postgres = is_postgres(self.settings.store)
+            self.views = ViewDB(datastore, "postgres" if postgres else "sqlite")
+            self.projector = Projector(self.app.recorder, self.app.mapper, self.views)
         self.worker_name = worker_name or (
             f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         )
@@ -336,18 +338,28 @@ class ProofQueue:
     # -- verify -------------------------------------------------------------------------
 
     def verify(self, request_ids: Sequence[str] = ()) -> VerifyReport:
-        """Recompute proof chains: of ``request_ids``, or of every aggregate in the log."""
+        """Recompute proof chains: of ``request_ids``, or of every aggregate in the log.
+
+        Each chain is read by itself, in version order, straight from the stored events
+        (never through the aggregate, which a damaged trail could not be rebuilt into)."""
+        recorder = self.app.recorder
         if request_ids:
+            named: dict[Any, str] = {}
             for request_id in request_ids:
-                self.app.intent(request_id)  # IntentNotFound if unknown
-            stored: Iterator[Any] = (
-                item
-                for request_id in request_ids
-                for item in self.app.recorder.select_events(intent_id(request_id))
-            )
-        else:
-            stored = _whole_log(self.app.recorder)
-        return _verify(self.app.mapper, stored)
+                key = intent_id(request_id)
+                if not recorder.select_events(key, limit=1):
+                    raise IntentNotFound(request_id)
+                named[key] = request_id
+            return _verify(self.app.mapper, recorder, named, self._name_of)
+        everyone = {note.originator_id: "" for note in _whole_log(recorder)}
+        return _verify(self.app.mapper, recorder, everyone, self._name_of)
+
+    def _name_of(self, key: Any) -> str:
+        """The request_id of an intent whose first event cannot be read: from the view."""
+        rows = self.views.query(
+            "SELECT request_id FROM pq_intents WHERE intent_id = ?", (str(key),)
+        )
+        return str(rows[0]["request_id"]) if rows else str(key)
 
     # -- operator actions ---------------------------------------------------------------
 
@@ -473,37 +485,44 @@ def _whole_log(recorder: Any, batch: int = 1000) -> Iterator[Any]:
         start = notes[-1].id + 1
 
 
-def _verify(mapper: Any, stored: Iterable[Any]) -> VerifyReport:
-    """One streaming pass over stored events, checking each aggregate's chain as it goes."""
-    checker = ChainChecker()
-    names: dict[str, str] = {}
-    bad: dict[str, Problem] = {}
+def _verify(
+    mapper: Any, recorder: Any, aggregates: dict[Any, str], name_of: Callable[[Any], str]
+) -> VerifyReport:
+    """Check each aggregate's chain in version order; name the first bad event of each."""
+    problems: list[Problem] = []
     intents = events = 0
-    for item in stored:
-        events += 1
-        key = str(item.originator_id)
-        if key in bad:
-            continue
-        try:
-            event: Any = mapper.to_domain_event(item)
-        except Exception as exc:  # any decoding failure is a finding
-            name = names.get(key, key)
-            bad[key] = Problem(name, item.originator_version, "?", f"cannot decode: {exc}")
-            continue
-        if isinstance(event, Intent.Queued):
-            names[key] = event.request_id
+    for key, known_name in aggregates.items():
+        stored = recorder.select_events(key)
+        events += len(stored)
+        if stored and ":BreakerLog" not in stored[0].topic:
             intents += 1
-        link = ChainLink(
-            event.originator_version,
-            type(event).__name__,
-            event.timestamp.isoformat(),
-            event_fields(event),
-            getattr(event, "hash", ""),
-        )
-        found = checker.check(key, link)
-        if found is not None:
-            bad[key] = Problem(names.get(key, key), found.seq, found.type_name, found.problem)
-    return VerifyReport(intents, events, list(bad.values()))
+        name = known_name
+        checker = ChainChecker()
+        for item in stored:
+            try:
+                event: Any = mapper.to_domain_event(item)
+            except Exception as exc:  # any decoding failure is a finding
+                problem = Problem(
+                    name or name_of(key), item.originator_version, "?", f"cannot decode: {exc}"
+                )
+                problems.append(problem)
+                break
+            if isinstance(event, Intent.Queued) and not name:
+                name = event.request_id
+            link = ChainLink(
+                event.originator_version,
+                type(event).__name__,
+                event.timestamp.isoformat(),
+                event_fields(event),
+                getattr(event, "hash", ""),
+            )
+            found = checker.check(str(key), link)
+            if found is not None:
+                problems.append(
+                    Problem(name or name_of(key), found.seq, found.type_name, found.problem)
+                )
+                break
+    return VerifyReport(intents, events, problems)
 
 
 def _operator(operator: str | None) -> str:

@@ -9,19 +9,29 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.utils import Environment, EnvType
 
-from proofqueue.domain.errors import IntentNotFound
+from proofqueue.domain.errors import IntentNotFound, TrailDamaged
 from proofqueue.domain.intent import Intent, intent_id
 
 
 class IntentLog(Application[Any]):
     name = "proofqueue"
 
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the settings proofqueue gives, never the process environment: eventsourcing
+        would otherwise read PROOFQUEUE_CIPHER_KEY (this application's name + CIPHER_KEY) as
+        its own cipher key, and stray variables like PERSISTENCE_MODULE as its store."""
+        return Environment(name, dict(env or {}))
+
     def intent(self, request_id: str) -> Intent:
         try:
             found: Any = self.repository.get(intent_id(request_id))
         except AggregateNotFoundError:
             raise IntentNotFound(request_id) from None
+        except (OriginatorVersionError, ValueError, TypeError, KeyError) as exc:
+            raise TrailDamaged(request_id, str(exc)) from None
         if not isinstance(found, Intent):
             raise IntentNotFound(request_id)
         return found

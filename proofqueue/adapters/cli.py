@@ -31,6 +31,7 @@ from proofqueue.domain.errors import (
     InvalidInput,
     ProofQueueError,
     Refused,
+    TrailDamaged,
 )
 from proofqueue.domain.receipt import Receipt
 
@@ -51,6 +52,8 @@ def _errors() -> Iterator[None]:
         yield
     except IntentNotFound as exc:
         _fail(str(exc), EXIT_UNKNOWN)
+    except TrailDamaged as exc:
+        _fail(str(exc), EXIT_PROBLEM)
     except (InvalidInput, Refused, ConfigurationError) as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
     except ProofQueueError as exc:

@@ -81,6 +81,48 @@ def eventsourcing_env(store: str) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def opening(store: str) -> Iterator[dict[str, str]]:
+    """The eventsourcing settings for ``store``, while it is safe to open it.
+
+    On PostgreSQL, processes that open a new store at the same moment would race in
+    eventsourcing's table creation (``CREATE TYPE``/``CREATE TABLE`` are not safe to run
+    concurrently), so opening holds an advisory lock, and once the log's table exists the
+    DDL is skipped altogether."""
+    env = eventsourcing_env(store)
+    if not is_postgres(store):
+        yield env
+        return
+    import psycopg
+
+    schema = env.get("POSTGRES_SCHEMA") or "public"
+    try:
+        conn = psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=int(float(env["POSTGRES_CONNECT_TIMEOUT"])),
+            autocommit=True,
+        )
+    except psycopg.Error as exc:
+        raise ConfigurationError(
+            f"cannot connect to {redact_store(store)}: {str(exc).strip()}"
+        ) from None
+    with conn:
+        conn.execute("SELECT pg_advisory_lock(7270918)")
+        row = conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL", (f"{schema}.proofqueue_events",)
+        ).fetchone()
+        if row and row[0]:
+            env["CREATE_TABLE"] = "n"
+        try:
+            yield env
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(7270918)")
+
+
 @dataclass
 class ViewDB:
     """Plain SQL on the store's own datastore. Statements are written with ``?``."""

@@ -7,6 +7,7 @@
     │   ├── IdempotencyConflict the request_id exists with other params (exit 2)
     │   └── IllegalTransition   e.g. cancel of an intent the vendor already holds (exit 2)
     ├── IntentNotFound          no intent has this request_id (exit 3)
+    ├── TrailDamaged            the stored trail cannot be read back (exit 1, like verify)
     └── ConfigurationError      settings or store cannot be used (exit 2)
 
 Messages are written for the person who has to act on them.
@@ -64,6 +65,15 @@ class IntentNotFound(ProofQueueError):
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
         super().__init__(f"no intent with request_id {request_id!r}")
+
+
+class TrailDamaged(ProofQueueError):
+    def __init__(self, request_id: str, detail: str) -> None:
+        self.request_id = request_id
+        super().__init__(
+            f"the stored trail of {request_id!r} cannot be read back ({detail});"
+            f" run `proofqueue verify {request_id}` to find the damaged event"
+        )
 
 
 class ConfigurationError(ProofQueueError):
