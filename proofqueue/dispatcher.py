@@ -28,7 +28,7 @@ from proofqueue.adapters.store import ViewDB
 from proofqueue.chaos import maybe_crash
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.errors import IllegalTransition, IntentNotFound
-from proofqueue.domain.intent import Intent
+from proofqueue.domain.intent import Intent, Status
 from proofqueue.domain.sanitize import redact_text, secret_values
 from proofqueue.guard import BreakerGuard
 from proofqueue.log import IntentLog
@@ -165,6 +165,7 @@ class Dispatcher:
     def _retry_later(self, intent: Intent, outcome: Transient) -> None:
         now = self.clock()
         detail = self._clean(intent, _describe(outcome))
+        log.info("%s: attempt %d failed: %s", intent.request_id, intent.attempts, detail)
         delay = self.settings.retry.delay(intent.attempts, self.rand(), outcome.retry_after)
         next_at = now + timedelta(seconds=delay)
         out_of_budget = intent.attempts >= intent.max_attempts or (
@@ -396,6 +397,13 @@ class Dispatcher:
             try:
                 change(intent)
                 self.app.save(intent)
+                if intent.status != Status.RETRYING:
+                    log.info(
+                        "%s: %s %s",
+                        intent.request_id,
+                        intent.status.value,
+                        intent.job_id or intent.failure or "",
+                    )
                 return
             except IntegrityError:
                 intent = self.app.intent(intent.request_id)

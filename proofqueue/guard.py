@@ -9,6 +9,7 @@ adopts the winner's state.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -19,6 +20,9 @@ from eventsourcing.persistence import IntegrityError
 from proofqueue.domain.breaker import Breaker, BreakerPolicy, BreakerState, Transition
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
 from proofqueue.log import IntentLog
+
+
+logger = logging.getLogger("proofqueue.breaker")
 
 
 class BreakerGuard:
@@ -143,3 +147,12 @@ class BreakerGuard:
         self._version = log.version
         self._prober = self.worker if probing else None
         self._probe_until = probe_until
+        level = logging.WARNING if transition.to_state == BreakerState.DEGRADED else logging.INFO
+        logger.log(
+            level,
+            "breaker of %s: %s -> %s (%s)",
+            self.vendor,
+            transition.from_state.value,
+            transition.to_state.value,
+            transition.reason,
+        )
