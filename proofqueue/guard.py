@@ -21,7 +21,6 @@ from proofqueue.domain.breaker import Breaker, BreakerPolicy, BreakerState, Tran
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
 from proofqueue.log import IntentLog
 
-
 logger = logging.getLogger("proofqueue.breaker")
 
 
