@@ -442,6 +442,36 @@ def worker(concurrency: int | None) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--with-worker", is_flag=True, help="Also run the process manager in this process.")
+def serve(host: str, port: int, with_worker: bool) -> None:
+    """Serve the HTTP operator API (the CLI's use cases over JSON) until SIGTERM or SIGINT."""
+    import uvicorn
+
+    from proofqueue.adapters.http_api import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    with _queue() as pq:
+        if with_worker and pq.dispatcher is None:
+            raise ConfigurationError("--with-worker needs PROOFQUEUE_VENDOR_URL")
+        click.echo(
+            f"proofqueue API on http://{host}:{port} ({redact_store(pq.settings.store)})", err=True
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(pq), host=host, port=port, log_level="warning")
+        )
+        # uvicorn handles SIGTERM/SIGINT while it runs, then raises the signal again once it
+        # has shut down; a quiet handler makes that a clean exit.
+        _on_signals(lambda: None)
+        if with_worker:
+            with pq.worker():
+                server.run()
+        else:
+            server.run()
+
+
+@main.command()
 def key() -> None:
     """Print a fresh cipher key for PROOFQUEUE_CIPHER_KEY."""
     click.echo(new_key())
