@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit check clean
+.PHONY: demo test lint typecheck unit check clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,10 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis demo.db*
+
+# Benchmarks, beside raw SQLite, plain httpx and DBOS Transact (installed here, into .venv
+# only); prints the table and writes bench/last-run.md. Not part of `make test`, never gates CI.
+# BENCH_ARGS=--quick for a smaller run (about 3 minutes, writes no file).
+bench: $(STAMP)
+	$(BIN)/pip install --quiet 'dbos>=3,<4'
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
