@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit check clean bench
+.PHONY: demo test lint typecheck unit check clean bench soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,8 @@ clean:
 bench: $(STAMP)
 	$(BIN)/pip install --quiet 'dbos>=3,<4'
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The fault-injection run at soak size (5,000 intents, 20 kills at least), on SQLite and on
+# PostgreSQL (a throwaway server when one can be started); prints one line of figures per store.
+soak: $(STAMP)
+	PROOFQUEUE_SOAK=1 scripts/with-postgres $(BIN)/pytest -s -p no:cacheprovider tests/faults/test_chaos.py
