@@ -107,7 +107,7 @@ class Dispatcher:
                 self._retry_later(intent, found)
                 return
             if found is not None:
-                self._submit_found(intent, found)
+                self._submit_found(intent, found, note)
                 return
         order = self._order(intent)
         outcome = self._call(lambda: self.vendor.create_job(order))
@@ -140,8 +140,14 @@ class Dispatcher:
         to send the create again: nothing found, or the vendor has no lookup, and then the
         same Idempotency-Key is all that protects the resend, which the note records."""
         outcome = self._call(lambda: self.vendor.find_jobs(intent.request_id))
+        if isinstance(outcome, Found) and len(outcome.jobs) > 1:
+            ids = ", ".join(job.job_id for job in outcome.jobs)
+            log.warning("%s: the vendor holds %d jobs: %s", intent.request_id, len(ids), ids)
+            return outcome.jobs[0], f"lookup: the vendor holds {len(outcome.jobs)} jobs ({ids})"
+        if isinstance(outcome, Found) and outcome.jobs:
+            return outcome.jobs[0], "lookup"
         if isinstance(outcome, Found):
-            return (outcome.jobs[0] if outcome.jobs else None), None
+            return None, "lookup-found-none: resent under the same Idempotency-Key"
         if isinstance(outcome, LookupUnsupported):
             return None, "no-lookup: resent under the same Idempotency-Key"
         if isinstance(outcome, Permanent):
@@ -154,11 +160,11 @@ class Dispatcher:
             return refused, None
         return outcome, None
 
-    def _submit_found(self, intent: Intent, job: Job) -> None:
+    def _submit_found(self, intent: Intent, job: Job, note: str | None) -> None:
         self._record(
             intent,
             lambda i: i.submit(
-                job_id=job.job_id, replayed=False, reconciled="lookup", now=self.clock()
+                job_id=job.job_id, replayed=False, reconciled=note, now=self.clock()
             ),
         )
 
@@ -167,6 +173,10 @@ class Dispatcher:
         detail = self._clean(intent, _describe(outcome))
         log.info("%s: attempt %d failed: %s", intent.request_id, intent.attempts, detail)
         delay = self.settings.retry.delay(intent.attempts, self.rand(), outcome.retry_after)
+        if outcome.ambiguous and outcome.kind in ("timeout", "connection"):
+            # The vendor may still be committing that create: look it up only once it had
+            # time to, or the lookup misses it and a vendor without idempotency sells twice.
+            delay = max(delay, self.settings.reconcile_after_s)
         next_at = now + timedelta(seconds=delay)
         out_of_budget = intent.attempts >= intent.max_attempts or (
             intent.deadline is not None and next_at >= intent.deadline
@@ -196,14 +206,14 @@ class Dispatcher:
             if not self.guard.admit():
                 self._await_lookup(intent, "the breaker holds calls back")
                 return
-            found, no_lookup = self._reconcile(intent)
+            found, note = self._reconcile(intent)
             if isinstance(found, Job):
-                self._submit_found(intent, found)
+                self._submit_found(intent, found, note)
                 return
             if isinstance(found, Transient):
                 self._await_lookup(intent, _describe(found))
                 return
-            if no_lookup:
+            if note and note.startswith("no-lookup"):
                 why += (
                     "; an attempt may have reached the vendor and it offers no lookup:"
                     " check the vendor for a job before buying again"

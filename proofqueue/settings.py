@@ -29,6 +29,9 @@ class Settings(BaseModel):
     read_timeout_s: float = Field(default=10.0, gt=0)
     # How long a claimed attempt is held before another worker may take it over.
     lease_s: float = Field(default=30.0, gt=0)
+    # After a create that timed out or lost its connection, how long to wait before looking
+    # the job up (the vendor may still be committing it).
+    reconcile_after_s: float = Field(default=10.0, ge=0)
     # How often a submitted job is read until it completes.
     poll_s: float = Field(default=0.5, gt=0)
     poll_cap_s: float = Field(default=5.0, gt=0)

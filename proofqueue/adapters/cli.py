@@ -11,7 +11,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import FrameType
@@ -41,8 +41,32 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"proofqueue: {message}", err=True)
+    """One line on stderr, whatever the message holds."""
+    line = " ".join(message.split("\n"))
+    click.echo(f"proofqueue: {line}", err=True)
     sys.exit(code)
+
+
+class _Group(click.Group):
+    """Usage errors as one ``proofqueue:`` line and exit 2, like every other refusal."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            _fail(f"{exc.format_message()} (see --help)", exc.exit_code)
+        except click.Abort:
+            _fail("aborted", EXIT_PROBLEM)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 @contextmanager
@@ -95,7 +119,7 @@ def _print_receipt(receipt: Receipt, as_json: bool) -> None:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="proofqueue")
 def main() -> None:
     """Predictable, provable purchases from an unstable vendor.
@@ -117,25 +141,29 @@ def _read_params(params_json: str | None, pairs: tuple[str, ...]) -> dict[str, A
             text = sys.stdin.read()
         elif params_json.startswith("@"):
             try:
-                with open(params_json[1:], encoding="utf-8") as handle:
-                    text = handle.read()
+                with open(params_json[1:], "rb") as handle:
+                    text = handle.read().decode("utf-8")
             except OSError as exc:
-                raise InvalidInput(
-                    "params-json", f"cannot read {params_json[1:]!r}: {exc.strerror}"
-                ) from None
+                problem = f"cannot read {params_json[1:]!r}: {exc.strerror}"
+                raise InvalidInput("params-json", problem) from None
+            except UnicodeDecodeError:
+                raise InvalidInput("params-json", f"{params_json[1:]!r} is not UTF-8") from None
         try:
             loaded = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InvalidInput(
-                "params-json", f"not valid JSON: {exc.msg} at char {exc.pos}"
-            ) from None
+            problem = f"not valid JSON: {exc.msg} at char {exc.pos}"
+            raise InvalidInput("params-json", problem) from None
+        except RecursionError:
+            raise InvalidInput("params-json", "nested too deeply") from None
+        except ValueError:  # e.g. an integer beyond Python's digit limit
+            raise InvalidInput("params-json", "holds a number too large") from None
         if not isinstance(loaded, dict):
             raise InvalidInput("params-json", "must be a JSON object")
         params.update(loaded)
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise InvalidInput("param", f"{key or pair!r} must look like KEY=VALUE")
+            raise InvalidInput("param", "each --param must look like KEY=VALUE")
         params[key] = value
     return params
 

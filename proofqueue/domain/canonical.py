@@ -9,6 +9,7 @@ has one. Times are carried as ISO 8601 strings by the events themselves.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from proofqueue.domain.errors import InvalidInput
@@ -22,6 +23,19 @@ def canonical(value: Any) -> bytes:
     ).encode("ascii")
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_INT_BITS = 4096  # about 1,200 digits: far beyond any real amount, far below str's limit
+
+
+def key_path(path: str, key: str) -> str:
+    """The path of ``key`` under ``path``, safe to print on one line: plain keys as
+    ``path.key``, any other quoted and cut short as ``path["k\\n..."]``."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}"
+    quoted = json.dumps(key[:64] + ("..." if len(key) > 64 else ""), ensure_ascii=True)
+    return f"{path}[{quoted}]"
+
+
 def check_json(value: Any, path: str) -> None:
     """Raise InvalidInput naming the first part of ``value`` that is not plain JSON."""
     _check(value, path, 0)
@@ -30,7 +44,11 @@ def check_json(value: Any, path: str) -> None:
 def _check(value: Any, path: str, depth: int) -> None:
     if depth > 64:
         raise InvalidInput(path, "nested too deeply to encode")
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > MAX_INT_BITS:
+            raise InvalidInput(path, "number too large")
+        return
+    if value is None or isinstance(value, bool | str):
         return
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
@@ -43,7 +61,7 @@ def _check(value: Any, path: str, depth: int) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise InvalidInput(path, f"key {key!r} is not a string")
-            _check(item, f"{path}.{key}", depth + 1)
+                raise InvalidInput(path, f"a key of type {type(key).__name__} is not a string")
+            _check(item, key_path(path, key), depth + 1)
         return
     raise InvalidInput(path, f"{type(value).__name__} has no canonical encoding")

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from proofqueue.domain.canonical import check_json
+from proofqueue.domain.canonical import check_json, key_path
 from proofqueue.domain.errors import InvalidInput
 
 MAX_PARAMS_BYTES = 64 * 1024
@@ -54,8 +54,8 @@ def _check_strings(value: Any, path: str) -> None:
             try:
                 key.encode("utf-8")
             except UnicodeEncodeError:
-                raise InvalidInput(path, f"key {key!r} is not valid unicode") from None
-        items = [(f"{path}.{k}", v) for k, v in value.items()]
+                raise InvalidInput(path, "a key is not valid unicode (lone surrogate)") from None
+        items = [(key_path(path, k), v) for k, v in value.items()]
     elif isinstance(value, list):
         items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
     elif isinstance(value, str):

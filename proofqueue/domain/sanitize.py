@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from proofqueue.domain.canonical import key_path
+
 REDACTED = "[REDACTED]"
 
 # A key is secret when one of its words is, or two adjacent words are (``api_key``,
@@ -157,7 +159,7 @@ def sanitize(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
             out: dict[str, Any] = {}
             for key, item in value.items():
                 shown_key = redact_text(str(key))
-                child = f"{path}.{shown_key}"
+                child = key_path(path, shown_key)
                 if shown_key != key:
                     paths.append(child)
                     shown_key = f"{REDACTED}#{len(out)}"

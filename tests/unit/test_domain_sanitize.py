@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from proofqueue.domain.canonical import key_path
 from proofqueue.domain.sanitize import (
     REDACTED,
     is_secret_key,
@@ -114,7 +115,7 @@ def test_a_secret_looking_key_has_its_value_redacted(key: str) -> None:
     """The key stays (the shape of the params is visible); its value is replaced."""
     public, paths = sanitize({key: "hunter2-value", "size": "large"})
     assert public == {key: REDACTED, "size": "large"}
-    assert paths == [f"params.{key}"]
+    assert paths == [key_path("params", key)]
 
 
 @pytest.mark.parametrize(
