@@ -194,34 +194,27 @@ class ProofQueue:
         public, redacted = sanitize(request.params)
         if redacted and not self.sealer.has_key:
             raise SecretNeedsKey(redacted)
-        digest = self.sealer.digest(request.params)
-        existing = self.app.find(request.request_id)
-        if existing is None:
-            now = self.clock()
-            sealed = self.sealer.has_key
-            intent = Intent.queue(
-                request_id=request.request_id,
-                actor=request.actor,
-                target=request.target,
-                params_public=public,
-                params_sealed=(
-                    self.sealer.seal(request.params, request.request_id) if sealed else None
-                ),
-                params_plain=None if sealed else request.params,
-                params_digest=digest,
-                max_attempts=self.settings.retry.max_attempts,
-                deadline=now + timedelta(seconds=self.settings.retry.budget_s),
-                now=now,
-            )
-            try:
-                self.app.save(intent)
-            except IntegrityError:
-                existing = self.app.intent(request.request_id)
-        if existing is not None and not self._same_request(
-            existing, request.actor, request.target, request.params
-        ):
-            raise IdempotencyConflict(request.request_id)
-        return self._drive(request.request_id, wait)
+        now = self.clock()
+        sealed = self.sealer.has_key
+        intent = Intent.queue(
+            request_id=request.request_id,
+            actor=request.actor,
+            target=request.target,
+            params_public=public,
+            params_sealed=self.sealer.seal(request.params, request.request_id) if sealed else None,
+            params_plain=None if sealed else request.params,
+            params_digest=self.sealer.digest(request.params),
+            max_attempts=self.settings.retry.max_attempts,
+            deadline=now + timedelta(seconds=self.settings.retry.budget_s),
+            now=now,
+        )
+        try:
+            self.app.save(intent)  # the store's uniqueness is the idempotency check
+        except IntegrityError:
+            intent = self.app.intent(request.request_id)
+            if not self._same_request(intent, request.actor, request.target, request.params):
+                raise IdempotencyConflict(request.request_id) from None
+        return self._drive(intent, wait)
 
     def _same_request(
         self, intent: Intent, actor: str, target: str, params: dict[str, Any]
@@ -244,11 +237,12 @@ class ProofQueue:
             self.submit, request_id, actor=actor, target=target, params=params, wait=wait
         )
 
-    def _drive(self, request_id: str, wait: float) -> Receipt:
+    def _drive(self, intent: Intent, wait: float) -> Receipt:
         """Attempt now if the breaker is OK; then follow the intent for up to ``wait`` s."""
         dispatcher = self.dispatcher
         if dispatcher is None or self.guard.sync(drive=False) != BreakerState.OK:
-            return self.receipt(request_id)
+            return receipt_of(intent)
+        request_id = intent.request_id
         dispatcher.attempt(request_id)
         until = time.monotonic() + wait
         while True:

@@ -308,18 +308,22 @@ class Dispatcher:
         self.projector.catch_up()
         state = self.guard.sync()
         free = width - len(self._inflight)
-        if free <= 0:
+        if free <= 0 or state == BreakerState.DEGRADED:
             return False
-        handed = 0
-        if state != BreakerState.DEGRADED:
-            limit = free if state == BreakerState.OK else self.settings.breaker.probes
-            for request_id in self._candidates(limit):
-                if handed >= limit:
-                    break
-                if self._start(pool, request_id, self.attempt, request_id):
-                    handed += 1
-        if state != BreakerState.DEGRADED:
-            handed += self._follow_jobs(pool, free - handed, probing=state != BreakerState.OK)
+        probing = state != BreakerState.OK
+        # Reads of submitted jobs first, with up to half the free slots: a job the vendor has
+        # finished should not wait behind a whole backlog of creates.
+        handed = self._follow_jobs(pool, max(1, free // 2), probing=probing)
+        limit = free - handed if not probing else self.settings.breaker.probes
+        started = 0
+        for request_id in self._candidates(limit):
+            if started >= limit:
+                break
+            if self._start(pool, request_id, self.attempt, request_id):
+                started += 1
+        handed += started
+        if handed < free:
+            handed += self._follow_jobs(pool, free - handed, probing=probing)
         return handed > 0
 
     def _follow_jobs(self, pool: ThreadPoolExecutor, free: int, *, probing: bool) -> int:

@@ -129,6 +129,8 @@ class ViewDB:
 
     datastore: Any
     dialect: Dialect
+    # A throwaway view store (replay) need not survive a power cut: no fsync per commit.
+    durable: bool = True
 
     def sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.dialect == "postgres" else statement
@@ -139,6 +141,8 @@ class ViewDB:
         if self.dialect == "sqlite":
             with self.datastore.get_connection(commit=True) as conn:
                 cursor = conn.cursor()
+                if not self.durable:
+                    cursor.execute("PRAGMA synchronous = OFF")
                 cursor.execute("BEGIN IMMEDIATE")
                 try:
                     yield Cursor(cursor, self)
@@ -183,7 +187,7 @@ class Cursor:
 
 
 def sqlite_viewdb(path: str) -> ViewDB:
-    """A standalone SQLite view database (used by replay into a fresh store)."""
+    """A standalone, throwaway SQLite view database (replay rebuilds into one)."""
     from eventsourcing.sqlite import SQLiteDatastore
 
-    return ViewDB(SQLiteDatastore(db_name=path, lock_timeout=30), "sqlite")
+    return ViewDB(SQLiteDatastore(db_name=path, lock_timeout=30), "sqlite", durable=False)
