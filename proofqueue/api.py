@@ -203,7 +203,7 @@ class ProofQueue:
             params_public=public,
             params_sealed=self.sealer.seal(request.params, request.request_id) if sealed else None,
             params_plain=None if sealed else request.params,
-            params_digest=self.sealer.digest(request.params),
+            params_digest=self.sealer.digest(request.canonical_params),
             max_attempts=self.settings.retry.max_attempts,
             deadline=now + timedelta(seconds=self.settings.retry.budget_s),
             now=now,
@@ -250,14 +250,16 @@ class ProofQueue:
             remaining = until - time.monotonic()
             if intent.is_terminal or remaining <= 0:
                 return receipt_of(intent)
+            pause = 0.05
             if intent.status == Status.SUBMITTED and intent.job_id:
-                if dispatcher.poll_due(request_id):
+                pause = dispatcher.poll_in(request_id)
+                if pause <= 0:
                     dispatcher.follow(request_id, intent.job_id)
                     continue
             elif intent.is_due(self.clock()) and self.guard.state == BreakerState.OK:
                 dispatcher.attempt(request_id)
                 continue
-            time.sleep(min(0.05, max(remaining, 0)))
+            time.sleep(min(pause, remaining))
 
     # -- reads --------------------------------------------------------------------------
 

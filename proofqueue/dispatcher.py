@@ -278,11 +278,15 @@ class Dispatcher:
         self._polls.pop(request_id, None)
 
     def poll_due(self, request_id: str) -> bool:
+        return self.poll_in(request_id) <= 0
+
+    def poll_in(self, request_id: str) -> float:
+        """Seconds until the submitted job of ``request_id`` is to be read next."""
         now = time.monotonic()
         poll = self._polls.setdefault(
             request_id, _Poll(at=now + self.settings.poll_s, interval=self.settings.poll_s)
         )
-        return now >= poll.at
+        return poll.at - now
 
     # -- the loop -------------------------------------------------------------------------
 

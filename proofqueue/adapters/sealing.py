@@ -54,8 +54,8 @@ class Sealer:
     def has_key(self) -> bool:
         return self._aead is not None
 
-    def digest(self, params: Mapping[str, Any]) -> str:
-        body = canonical(params)
+    def digest(self, body: bytes) -> str:
+        """The digest of params already in canonical encoding."""
         if self._mac_key is not None:
             return "hmac-sha256:" + hmac.new(self._mac_key, body, hashlib.sha256).hexdigest()
         return "sha256:" + hashlib.sha256(body).hexdigest()

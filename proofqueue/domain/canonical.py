@@ -18,6 +18,11 @@ from proofqueue.domain.errors import InvalidInput
 def canonical(value: Any) -> bytes:
     """Encode ``value`` canonically; raise InvalidInput for anything outside JSON's types."""
     check_json(value, "$")
+    return encode_checked(value)
+
+
+def encode_checked(value: Any) -> bytes:
+    """The canonical encoding of a value ``check_json`` has already accepted."""
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
     ).encode("ascii")

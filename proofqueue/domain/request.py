@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from proofqueue.domain.canonical import check_json, key_path
+from proofqueue.domain.canonical import check_json, encode_checked, key_path
 from proofqueue.domain.errors import InvalidInput
 
 MAX_PARAMS_BYTES = 64 * 1024
@@ -117,6 +117,10 @@ class IntentRequest(BaseModel):
         if size > MAX_PARAMS_BYTES:
             raise ValueError(f"larger than 64 KiB as JSON ({size} bytes)")
         return value
+
+    @property
+    def canonical_params(self) -> bytes:
+        return encode_checked(self.params)  # the validator has checked them
 
     @property
     def provider(self) -> str:

@@ -40,17 +40,22 @@ _SECRET_PAIRS = frozenset(
 _SECRET_KEYS_EXACT = frozenset({"key"})
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
-_SECRET_VALUE_PATTERNS = (
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
-    re.compile(r"\b(?:0x)?[0-9a-fA-F]{64,}\b"),
-    re.compile(r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}"),
-    re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-    re.compile(r"(?<=://)[^/\s:@]*:[^/\s@]+(?=@)"),
+# Secret-looking values, as one pattern so that a text is scanned once.
+_SECRET_VALUE = re.compile(
+    "|".join(
+        (
+            r"(?i:\bbearer\s+[A-Za-z0-9._~+/=-]{8,})",
+            r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+            r"(?s:-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$))",
+            r"\b(?:0x)?[0-9a-fA-F]{64,}\b",
+            r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}",
+            r"\bsk-[A-Za-z0-9_-]{16,}",
+            r"\bgh[pousr]_[A-Za-z0-9]{20,}",
+            r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
+            r"\bAKIA[0-9A-Z]{16}\b",
+            r"(?<=://)[^/\s:@]*:[^/\s@]+(?=@)",
+        )
+    )
 )
 # Runs of digit groups separated by single spaces or dashes, not touching letters or digits
 # (so the digits inside a hex string or a longer number are not candidates).
@@ -115,9 +120,7 @@ def redact_text(text: str, known_secrets: Iterable[str] = ()) -> str:
     """Redact secret-looking substrings and any of ``known_secrets`` from free text."""
     for secret in sorted({s for s in known_secrets if s}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
-    for pattern in _SECRET_VALUE_PATTERNS:
-        text = pattern.sub(REDACTED, text)
-    return _redact_cards(text)
+    return _redact_cards(_SECRET_VALUE.sub(REDACTED, text))
 
 
 def _scalar_secrets(value: Any) -> Iterable[str]:
