@@ -1,9 +1,8 @@
 """The intents every benchmark buys, and stores of queued intents built quickly.
 
-A store of N queued intents is built with ``pq.app.save(*intents)`` in batches of 500, each
-intent made exactly as ``ProofQueue.submit`` makes it (validated request, sanitized params,
-digest, budget, deadline), so the log holds the same ``Queued`` events a stream of submits
-would; only the one-commit-per-submit is skipped. Queue times are one millisecond apart,
+A store of N queued intents is built with ``pq.submit_many`` in batches of 500 (one commit
+per batch), so the log holds the same ``Queued`` events a stream of submits would; only the
+one-commit-per-submit is skipped. Queue times are one millisecond apart,
 oldest first, so ``oldest first`` ordering is meaningful.
 """
 
@@ -14,9 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from proofqueue import ProofQueue, Settings
-from proofqueue.domain.intent import Intent
-from proofqueue.domain.request import parse_request
-from proofqueue.domain.sanitize import sanitize
 
 ACTOR = "agent-7"
 PROVIDER = "0x5f1c0ffee0000000000000000000000000000001"
@@ -40,35 +36,28 @@ def params(index: int) -> dict[str, Any]:
     }
 
 
-def queued_intent(pq: ProofQueue, index: int, now: datetime) -> Intent:
-    """The intent ``pq.submit`` would record for ``index``, queued at ``now``."""
-    request = parse_request(request_id(index), ACTOR, TARGET, params(index))
-    public, _ = sanitize(request.params)
-    return Intent.queue(
-        request_id=request.request_id,
-        actor=request.actor,
-        target=request.target,
-        params_public=public,
-        params_sealed=None,
-        params_plain=request.params,
-        params_digest=pq.sealer.digest(request.params),
-        max_attempts=pq.settings.retry.max_attempts,
-        deadline=now + timedelta(seconds=pq.settings.retry.budget_s),
-        now=now,
-    )
-
-
 def build_store(store: str, count: int) -> dict[str, Any]:
     """Record ``count`` queued intents in ``store`` and bring the views up to date."""
     started = time.perf_counter()
-    with ProofQueue(Settings(store=store)) as pq:
-        base = datetime.now(UTC) - timedelta(milliseconds=count + 1000)
+    base = datetime.now(UTC) - timedelta(milliseconds=count + 1000)
+    ticks = iter(range(count + 1))
+
+    def clock() -> datetime:  # queue times one millisecond apart, oldest first
+        return base + timedelta(milliseconds=next(ticks, count))
+
+    with ProofQueue(Settings(store=store), clock=clock) as pq:
         for first in range(0, count, BATCH):
-            batch = [
-                queued_intent(pq, i, base + timedelta(milliseconds=i))
-                for i in range(first, min(count, first + BATCH))
-            ]
-            pq.app.save(*batch)
+            pq.submit_many(
+                [
+                    {
+                        "request_id": request_id(i),
+                        "actor": ACTOR,
+                        "target": TARGET,
+                        "params": params(i),
+                    }
+                    for i in range(first, min(count, first + BATCH))
+                ]
+            )
         saved = time.perf_counter()
         pq.catch_up()
         return {

@@ -533,8 +533,8 @@ def method(plan: Plan, runs: int) -> list[str]:
         " DBOS: `DBOS(config={'name', 'system_database_url': 'sqlite:///<tmp>/dbos.sqlite'})`,"
         " one `@DBOS.workflow` per intent under `SetWorkflowID(request_id)`, one `@DBOS.step`"
         " for the create and one reading the job to completion, run from 8 threads.",
-        f"3: {plan.drain:,} intents queued with no vendor URL (built with `pq.app.save` in"
-        " batches of 500 of intents made as `submit` makes them; views brought up to date),"
+        f"3: {plan.drain:,} intents queued with no vendor URL (recorded with"
+        " `pq.submit_many` in batches of 500, one commit each; views brought up to date),"
         " then one `pq.worker()` (8 in flight) against a healthy simulator until all are"
         f" SETTLED; {plan.drain_runs} run(s) — a drain of this size takes minutes here, so"
         " more runs do not fit the 10-minute budget. Calls from `GET /_sim/stats`.",

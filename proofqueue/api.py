@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,7 +46,7 @@ from proofqueue.domain.errors import (
 from proofqueue.domain.intent import Intent, Status, intent_id
 from proofqueue.domain.proof import ChainChecker, ChainLink
 from proofqueue.domain.receipt import Receipt, receipt_of
-from proofqueue.domain.request import parse_request
+from proofqueue.domain.request import IntentRequest, parse_request
 from proofqueue.domain.sanitize import sanitize
 from proofqueue.guard import BreakerGuard
 from proofqueue.log import IntentLog
@@ -186,11 +186,58 @@ class ProofQueue:
         """Record an intent (once per request_id, forever) and, while the breaker is OK,
         attempt it at once; wait up to ``wait`` seconds for it to settle. While the breaker
         is not OK, answer QUEUED at once without calling the vendor."""
-        request = parse_request(request_id, actor, target, {} if params is None else params)
         if isinstance(wait, bool) or not isinstance(wait, int | float):
             raise InvalidInput("wait", "must be a number of seconds")
         if not 0 <= wait <= MAX_WAIT_S:
             raise InvalidInput("wait", f"must be between 0 and {MAX_WAIT_S:g} seconds")
+        request, intent = self._prepare(request_id, actor, target, params)
+        return self._drive(self._record_new(request, intent), wait)
+
+    def submit_many(self, items: Sequence[Mapping[str, Any]]) -> list[Receipt]:
+        """Record many intents in one transaction (one commit) and answer their receipts;
+        the worker buys them. Each item holds ``request_id``, ``actor``, ``target`` and
+        ``params``, and is idempotent as in ``submit``. If any item is invalid, nothing is
+        written and the error names the item."""
+        prepared: dict[str, tuple[IntentRequest, Intent]] = {}
+        for n, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise InvalidInput(f"items[{n}]", "must be an object")
+            unknown = set(item) - {"request_id", "actor", "target", "params"}
+            if unknown:
+                raise InvalidInput(f"items[{n}].{sorted(unknown)[0]}", "is not a field")
+            try:
+                request, intent = self._prepare(
+                    item.get("request_id"),
+                    item.get("actor"),
+                    item.get("target"),
+                    item.get("params"),
+                )
+            except InvalidInput as exc:
+                raise InvalidInput(f"items[{n}].{exc.field}", exc.problem) from None
+            first = prepared.get(request.request_id)
+            if first is not None and not self._same_request(
+                first[1], request.actor, request.target, request.params
+            ):
+                raise IdempotencyConflict(request.request_id)
+            prepared.setdefault(request.request_id, (request, intent))
+        try:
+            self.app.save(*(intent for _, intent in prepared.values()))
+            recorded = [intent for _, intent in prepared.values()]
+        except IntegrityError:
+            # Some exist already. The failed save used up the intents' pending events, so
+            # each is made afresh and recorded by itself, idempotently.
+            recorded = [
+                self._record_new(*self._prepare(r.request_id, r.actor, r.target, r.params))
+                for r, _ in prepared.values()
+            ]
+        by_id = {intent.request_id: receipt_of(intent) for intent in recorded}
+        return [by_id[str(item["request_id"])] for item in items]
+
+    def _prepare(
+        self, request_id: Any, actor: Any, target: Any, params: Any
+    ) -> tuple[IntentRequest, Intent]:
+        """Validate a request and make its new intent (not saved yet)."""
+        request = parse_request(request_id, actor, target, {} if params is None else params)
         public, redacted = sanitize(request.params)
         if redacted and not self.sealer.has_key:
             raise SecretNeedsKey(redacted)
@@ -208,13 +255,18 @@ class ProofQueue:
             deadline=now + timedelta(seconds=self.settings.retry.budget_s),
             now=now,
         )
+        return request, intent
+
+    def _record_new(self, request: IntentRequest, intent: Intent) -> Intent:
+        """Save a new intent; if its request_id exists, the existing one if it is the same
+        request (idempotent), else IdempotencyConflict. Nothing is written twice."""
         try:
             self.app.save(intent)  # the store's uniqueness is the idempotency check
         except IntegrityError:
             intent = self.app.intent(request.request_id)
             if not self._same_request(intent, request.actor, request.target, request.params):
                 raise IdempotencyConflict(request.request_id) from None
-        return self._drive(intent, wait)
+        return intent
 
     def _same_request(
         self, intent: Intent, actor: str, target: str, params: dict[str, Any]

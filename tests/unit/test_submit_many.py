@@ -1,0 +1,65 @@
+"""Recording many intents in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from proofqueue import IdempotencyConflict, InvalidInput, ProofQueue, Settings
+
+
+@pytest.fixture
+def pq() -> Iterator[ProofQueue]:
+    with ProofQueue(Settings(store=":memory:")) as queue:
+        yield queue
+
+
+def item(n: int, **extra: object) -> dict[str, object]:
+    return {
+        "request_id": f"order-{n}",
+        "actor": "agent",
+        "target": "0xabc/logo",
+        "params": {"n": n},
+        **extra,
+    }
+
+
+def test_many_intents_are_recorded_queued_in_one_commit(pq: ProofQueue) -> None:
+    """Every item is recorded QUEUED; the receipts come back in the items' order."""
+    before = pq.app.recorder.max_notification_id() or 0
+    receipts = pq.submit_many([item(n) for n in range(5)])
+    assert [r.request_id for r in receipts] == [f"order-{n}" for n in range(5)]
+    assert {r.status for r in receipts} == {"QUEUED"}
+    assert (pq.app.recorder.max_notification_id() or 0) - before == 5
+    assert pq.verify().ok
+
+
+def test_a_batch_repeating_known_requests_writes_only_the_new_ones(pq: ProofQueue) -> None:
+    """Items already recorded are idempotent: the same receipts, no second event."""
+    first = pq.submit_many([item(1), item(2)])
+    again = pq.submit_many([item(1), item(2), item(3)])
+    assert again[:2] == first
+    assert pq.verify().events == 3
+
+
+def test_an_invalid_item_refuses_the_whole_batch_naming_it(pq: ProofQueue) -> None:
+    """Nothing is written when one item is bad; the error names the item and the field."""
+    with pytest.raises(InvalidInput) as refused:
+        pq.submit_many([item(1), {**item(2), "target": "no-slash"}])
+    assert refused.value.field == "items[1].target"
+    with pytest.raises(InvalidInput) as secret:
+        pq.submit_many([item(3, params={"password": "hunter2-hunter2"})])
+    assert secret.value.field == "items[0].params"
+    assert "PROOFQUEUE_CIPHER_KEY" in str(secret.value)
+    assert pq.verify().events == 0
+
+
+def test_one_request_id_with_two_different_bodies_is_a_conflict(pq: ProofQueue) -> None:
+    """Within a batch too, a request_id names one intent; the same item twice is one intent."""
+    with pytest.raises(IdempotencyConflict):
+        pq.submit_many([item(1), item(1, params={"n": 99})])
+    assert pq.verify().events == 0
+    receipts = pq.submit_many([item(1), item(1)])
+    assert receipts[0] == receipts[1]
+    assert pq.verify().events == 1
