@@ -98,15 +98,6 @@ def submitted(db: ViewDB, limit: int) -> list[tuple[str, str]]:
     return [(r["request_id"], r["job_id"]) for r in rows]
 
 
-def next_wakeup(db: ViewDB) -> float | None:
-    """The earliest next attempt time (epoch seconds) among open intents."""
-    rows = db.query(
-        "SELECT MIN(next_attempt_at) AS t FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"
-    )
-    value = rows[0]["t"] if rows else None
-    return float(value) if value is not None else None
-
-
 def health(db: ViewDB, now: datetime, window_s: float, limit: int = 20) -> dict[str, Any]:
     """The breaker health view (the first vendor's, or OK when no breaker moved yet)."""
     latest = db.query("SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1")
