@@ -29,6 +29,7 @@ from proofqueue.chaos import maybe_crash
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.errors import IllegalTransition, IntentNotFound
 from proofqueue.domain.intent import Intent, Status
+from proofqueue.domain.request import split_target
 from proofqueue.domain.sanitize import redact_text, secret_values
 from proofqueue.guard import BreakerGuard
 from proofqueue.log import IntentLog
@@ -387,7 +388,7 @@ class Dispatcher:
         return timedelta(seconds=self.settings.lease_s)
 
     def _order(self, intent: Intent) -> JobOrder:
-        provider, _, offering = intent.target.partition("/")
+        provider, offering = split_target(intent.target)
         return JobOrder(intent.request_id, provider, offering, self._params(intent))
 
     def _params(self, intent: Intent) -> dict[str, Any]:

@@ -35,9 +35,3 @@ class IntentLog(Application[Any]):
         if not isinstance(found, Intent):
             raise IntentNotFound(request_id)
         return found
-
-    def find(self, request_id: str) -> Intent | None:
-        try:
-            return self.intent(request_id)
-        except IntentNotFound:
-            return None

@@ -70,6 +70,12 @@ def _check_strings(value: Any, path: str) -> None:
         _check_strings(child, child_path)
 
 
+def split_target(target: str) -> tuple[str, str]:
+    """``<provider>/<offering>``: the provider has no '/', the offering may."""
+    provider, _, offering = target.partition("/")
+    return provider, offering
+
+
 class IntentRequest(BaseModel):
     """A new intent as the caller describes it."""
 
@@ -124,11 +130,11 @@ class IntentRequest(BaseModel):
 
     @property
     def provider(self) -> str:
-        return self.target.partition("/")[0]
+        return split_target(self.target)[0]
 
     @property
     def offering(self) -> str:
-        return self.target.partition("/")[2]
+        return split_target(self.target)[1]
 
 
 def parse_request(request_id: Any, actor: Any, target: Any, params: Any) -> IntentRequest:
