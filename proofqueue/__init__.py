@@ -25,8 +25,8 @@ from proofqueue.domain.errors import (
 )
 from proofqueue.domain.intent import Status
 from proofqueue.domain.receipt import Receipt
+from proofqueue.ports import Vendor
 from proofqueue.settings import Settings
-from proofqueue.vendor import Vendor
 
 __all__ = [
     "BreakerPolicy",

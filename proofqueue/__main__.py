@@ -1,5 +1,5 @@
 """``python -m proofqueue``: the same as the ``proofqueue`` command."""
 
-from proofqueue.adapters.cli import main
+from proofqueue.entrypoints.cli import main
 
 main()

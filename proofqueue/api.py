@@ -24,14 +24,9 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
+from proofqueue.adapters.log import IntentLog
 from proofqueue.adapters.sealing import Sealer, parse_key
-from proofqueue.adapters.store import (
-    ViewDB,
-    is_postgres,
-    opening,
-    sqlite_viewdb,
-)
-from proofqueue.dispatcher import Dispatcher
+from proofqueue.adapters.store import is_postgres, opening
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.canonical import canonical
 from proofqueue.domain.chained import event_fields
@@ -48,13 +43,14 @@ from proofqueue.domain.proof import ChainChecker, ChainLink
 from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.domain.request import IntentRequest, parse_request
 from proofqueue.domain.sanitize import sanitize
-from proofqueue.guard import BreakerGuard
-from proofqueue.log import IntentLog
+from proofqueue.ports import Vendor
+from proofqueue.process.guard import BreakerGuard
+from proofqueue.process.manager import Dispatcher
 from proofqueue.projections import queries
 from proofqueue.projections.compare import compare_views
 from proofqueue.projections.runner import Projector
+from proofqueue.projections.store import ViewDB, sqlite_viewdb
 from proofqueue.settings import Settings
-from proofqueue.vendor import Vendor
 
 MAX_WAIT_S = 3600.0
 

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from proofqueue.domain.errors import ConfigurationError
 
-Dialect = Literal["sqlite", "postgres"]
 MEMORY = ":memory:"
 
 _PG_OPTIONS = {
@@ -121,73 +118,3 @@ def opening(store: str) -> Iterator[dict[str, str]]:
             yield env
         finally:
             conn.execute("SELECT pg_advisory_unlock(7270918)")
-
-
-@dataclass
-class ViewDB:
-    """Plain SQL on the store's own datastore. Statements are written with ``?``."""
-
-    datastore: Any
-    dialect: Dialect
-    # A throwaway view store (replay) need not survive a power cut: no fsync per commit.
-    durable: bool = True
-
-    def sql(self, statement: str) -> str:
-        return statement.replace("?", "%s") if self.dialect == "postgres" else statement
-
-    @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        """A write transaction; SQLite takes the write lock at once (BEGIN IMMEDIATE)."""
-        if self.dialect == "sqlite":
-            with self.datastore.get_connection(commit=True) as conn:
-                cursor = conn.cursor()
-                if not self.durable:
-                    cursor.execute("PRAGMA synchronous = OFF")
-                cursor.execute("BEGIN IMMEDIATE")
-                try:
-                    yield Cursor(cursor, self)
-                except BaseException:
-                    conn.rollback()
-                    raise
-                conn.commit()
-        else:
-            with self.datastore.transaction(commit=True) as cursor:
-                yield Cursor(cursor, self)
-
-    @contextmanager
-    def reading(self) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield Cursor(cursor, self)
-
-    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.reading() as cur:
-            return cur.all(statement, params)
-
-
-@dataclass
-class Cursor:
-    raw: Any
-    db: ViewDB
-
-    def __post_init__(self) -> None:
-        # eventsourcing wraps sqlite3's cursor; use the DB-API cursor underneath.
-        self.raw = getattr(self.raw, "sqlite_cursor", self.raw)
-
-    def run(self, statement: str, params: Sequence[Any] = ()) -> int:
-        self.raw.execute(self.db.sql(statement), tuple(params))
-        return int(self.raw.rowcount)
-
-    def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        self.raw.execute(self.db.sql(statement), tuple(params))
-        return [dict(row) for row in self.raw.fetchall()]
-
-    def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
-        rows = self.all(statement, params)
-        return rows[0] if rows else None
-
-
-def sqlite_viewdb(path: str) -> ViewDB:
-    """A standalone, throwaway SQLite view database (replay rebuilds into one)."""
-    from eventsourcing.sqlite import SQLiteDatastore
-
-    return ViewDB(SQLiteDatastore(db_name=path, lock_timeout=30), "sqlite", durable=False)

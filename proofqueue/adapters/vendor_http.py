@@ -6,7 +6,7 @@
 - ``create_outcome``, ``job_outcome``, ``lookup_outcome``: an HTTP answer (status, headers,
   body) to an outcome of the port;
 - ``transport_outcome``: an ``httpx`` exception to a ``Transient``; ``ambiguous`` says whether
-  the request may have reached the vendor (see ``proofqueue.vendor``).
+  the request may have reached the vendor (see ``proofqueue.ports``).
 
 Classes of answer, for a create:
 
@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 import httpx
 
-from proofqueue.vendor import (
+from proofqueue.ports import (
     Accepted,
     CreateOutcome,
     Found,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from proofqueue.adapters.store import ViewDB
+from proofqueue.projections.store import ViewDB
 
 PAGE = 2000
 Row = dict[str, Any]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from proofqueue.adapters.store import ViewDB
+from proofqueue.projections.store import ViewDB
 from proofqueue.projections.views import RANK
 
 OPEN = ("QUEUED", "RETRYING")

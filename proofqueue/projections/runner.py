@@ -16,8 +16,8 @@ from typing import Any
 
 from eventsourcing.persistence import OperationalError
 
-from proofqueue.adapters.store import ViewDB
 from proofqueue.chaos import maybe_crash
+from proofqueue.projections.store import ViewDB
 from proofqueue.projections.views import apply_event, create_schema
 
 NAME = "views"

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from proofqueue.adapters.store import Cursor, ViewDB
 from proofqueue.domain.breaker_log import BreakerLog
 from proofqueue.domain.intent import Intent
+from proofqueue.projections.store import Cursor, ViewDB
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS pq_position (

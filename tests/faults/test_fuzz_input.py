@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proofqueue import InvalidInput, ProofQueue, SecretNeedsKey, Settings
-from proofqueue.adapters.cli import main
+from proofqueue.entrypoints.cli import main
 
 API_EXAMPLES = 3000
 CLI_EXAMPLES = 1000

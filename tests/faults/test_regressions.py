@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from proofqueue import ProofQueue, Settings
-from proofqueue.adapters.cli import main
-from proofqueue.adapters.vendor_sim import SimConfig, running_simulator
+from proofqueue.entrypoints.cli import main
+from proofqueue.testing.simulator import SimConfig, running_simulator
 
 
 def submit(tmp_path: Path, *extra: str) -> Result:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from proofqueue import ProofQueue, Settings
-from proofqueue.adapters.http_api import create_app
+from proofqueue.entrypoints.http_api import create_app
 from tests.e2e.procs import free_port, wait_for
 
 

@@ -30,7 +30,7 @@ from tests.integration.test_store_tamper import broken, delete_middle_event, see
 # The real command in each process, started together: imports first, then the starting gun.
 CLI_RACER = """
 import os, sys, time
-from proofqueue.adapters.cli import main
+from proofqueue.entrypoints.cli import main
 ready, go = sys.argv[1], sys.argv[2]
 open(ready, "w").close()
 deadline = time.monotonic() + 60

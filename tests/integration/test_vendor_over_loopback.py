@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from proofqueue.adapters.vendor_http import AsyncHttpVendor, HttpVendor
-from proofqueue.adapters.vendor_sim import SimConfig, running_simulator
-from proofqueue.vendor import (
+from proofqueue.ports import (
     Accepted,
     Found,
     Job,
@@ -24,6 +23,7 @@ from proofqueue.vendor import (
     Transient,
     Vendor,
 )
+from proofqueue.testing.simulator import SimConfig, running_simulator
 
 
 @dataclass

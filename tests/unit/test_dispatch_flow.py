@@ -24,9 +24,9 @@ from proofqueue import (
     Settings,
 )
 from proofqueue.adapters.sealing import new_key
-from proofqueue.dispatcher import Dispatcher
-from proofqueue.vendor import Found, Job, JobOrder, Permanent, Transient
-from tests.fakes import Call, Clock, CreatedThenLost, FakeVendor
+from proofqueue.ports import Found, Job, JobOrder, Permanent, Transient
+from proofqueue.process.manager import Dispatcher
+from proofqueue.testing.fakes import Call, Clock, CreatedThenLost, FakeVendor
 
 RID = "order-1"
 TARGET = "0xProvider/logo"

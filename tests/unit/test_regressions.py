@@ -19,8 +19,8 @@ from proofqueue.adapters.sealing import new_key
 from proofqueue.domain.canonical import canonical
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.sanitize import is_secret_key, sanitize
-from proofqueue.vendor import Transient
-from tests.fakes import Clock, CreatedThenLost, FakeVendor
+from proofqueue.ports import Transient
+from proofqueue.testing.fakes import Clock, CreatedThenLost, FakeVendor
 from tests.unit.test_domain_sanitize import card_numbers, leaks
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -14,7 +14,7 @@ import pytest
 from freezegun import freeze_time
 
 from proofqueue.adapters.vendor_http import AsyncHttpVendor, HttpVendor, parse_retry_after
-from proofqueue.vendor import (
+from proofqueue.ports import (
     Accepted,
     AsyncVendor,
     CreateOutcome,

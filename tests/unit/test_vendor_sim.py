@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-from proofqueue.adapters.cli_sim import vendor_sim
-from proofqueue.adapters.vendor_sim import SimConfig, SimulatedReset, Simulator
+from proofqueue.entrypoints.cli_sim import vendor_sim
+from proofqueue.testing.simulator import SimConfig, SimulatedReset, Simulator
 
 T = TypeVar("T")
 BODY = {

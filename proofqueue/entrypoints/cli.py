@@ -21,7 +21,6 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from proofqueue.adapters.cli_sim import vendor_sim
 from proofqueue.adapters.sealing import new_key
 from proofqueue.adapters.store import redact_store
 from proofqueue.api import ProofQueue
@@ -34,6 +33,7 @@ from proofqueue.domain.errors import (
     TrailDamaged,
 )
 from proofqueue.domain.receipt import Receipt
+from proofqueue.entrypoints.cli_sim import vendor_sim
 
 EXIT_PROBLEM, EXIT_BAD_INPUT, EXIT_UNKNOWN = 1, 2, 3
 
@@ -477,7 +477,7 @@ def serve(host: str, port: int, with_worker: bool) -> None:
     """Serve the HTTP operator API (the CLI's use cases over JSON) until SIGTERM or SIGINT."""
     import uvicorn
 
-    from proofqueue.adapters.http_api import create_app
+    from proofqueue.entrypoints.http_api import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     with _queue() as pq:
@@ -513,7 +513,7 @@ main.add_command(vendor_sim, name="vendor-sim")
 @click.option("--fresh", is_flag=True, help="Start from an empty store (deletes the demo file).")
 def demo(intents: int, fresh: bool) -> None:
     """The outage scenario, end to end, on the embedded store."""
-    from proofqueue.adapters.demo import run_demo
+    from proofqueue.entrypoints.demo import run_demo
 
     with _errors():
         sys.exit(run_demo(intents=intents, fresh=fresh, console=out))

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from proofqueue.adapters.log import IntentLog
 from proofqueue.domain.breaker import Breaker, BreakerPolicy, BreakerState, Transition
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
-from proofqueue.log import IntentLog
 
 logger = logging.getLogger("proofqueue.breaker")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from proofqueue.vendor import (
+from proofqueue.ports import (
     Accepted,
     CreateOutcome,
     Found,

@@ -23,20 +23,15 @@ from typing import Any, TypeVar
 
 from eventsourcing.persistence import IntegrityError
 
+from proofqueue.adapters.log import IntentLog
 from proofqueue.adapters.sealing import Sealer
-from proofqueue.adapters.store import ViewDB
 from proofqueue.chaos import maybe_crash
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.errors import IllegalTransition, IntentNotFound
 from proofqueue.domain.intent import Intent, Status
 from proofqueue.domain.request import split_target
 from proofqueue.domain.sanitize import redact_text, secret_values
-from proofqueue.guard import BreakerGuard
-from proofqueue.log import IntentLog
-from proofqueue.projections import queries
-from proofqueue.projections.runner import Projector
-from proofqueue.settings import Settings
-from proofqueue.vendor import (
+from proofqueue.ports import (
     TERMINAL_BAD,
     TERMINAL_OK,
     Accepted,
@@ -48,6 +43,11 @@ from proofqueue.vendor import (
     Transient,
     Vendor,
 )
+from proofqueue.process.guard import BreakerGuard
+from proofqueue.projections import queries
+from proofqueue.projections.runner import Projector
+from proofqueue.projections.store import ViewDB
+from proofqueue.settings import Settings
 
 log = logging.getLogger("proofqueue.worker")
 

@@ -24,9 +24,9 @@ from rich.table import Table
 
 from proofqueue.adapters.store import is_postgres, redact_store
 from proofqueue.adapters.vendor_http import HttpVendor
-from proofqueue.adapters.vendor_sim import SimConfig, running_simulator
 from proofqueue.api import ProofQueue
 from proofqueue.settings import Settings
+from proofqueue.testing.simulator import SimConfig, running_simulator
 
 AGENTS = 4
 OUTAGE = (5.0, 15.0)  # seconds after the start: every vendor call fails

@@ -7,7 +7,7 @@ import re
 import click
 from pydantic import ValidationError
 
-from proofqueue.adapters.vendor_sim import SimConfig, serve
+from proofqueue.testing.simulator import SimConfig, serve
 
 _RATE = click.FloatRange(0.0, 1.0)
 _SECONDS = click.FloatRange(min=0.0)

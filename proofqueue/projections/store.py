@@ -1,0 +1,83 @@
+"""The views' own store: plain SQL on the log's datastore (SQLite or PostgreSQL), so a
+view's rows and its tracking position are written in one transaction with the same
+connection pool. Statements are written with ``?`` and adapted to the dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Dialect = Literal["sqlite", "postgres"]
+
+
+@dataclass
+class ViewDB:
+    """Plain SQL on the store's own datastore. Statements are written with ``?``."""
+
+    datastore: Any
+    dialect: Dialect
+    # A throwaway view store (replay) need not survive a power cut: no fsync per commit.
+    durable: bool = True
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.dialect == "postgres" else statement
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """A write transaction; SQLite takes the write lock at once (BEGIN IMMEDIATE)."""
+        if self.dialect == "sqlite":
+            with self.datastore.get_connection(commit=True) as conn:
+                cursor = conn.cursor()
+                if not self.durable:
+                    cursor.execute("PRAGMA synchronous = OFF")
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Cursor(cursor, self)
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+        else:
+            with self.datastore.transaction(commit=True) as cursor:
+                yield Cursor(cursor, self)
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield Cursor(cursor, self)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.reading() as cur:
+            return cur.all(statement, params)
+
+
+@dataclass
+class Cursor:
+    raw: Any
+    db: ViewDB
+
+    def __post_init__(self) -> None:
+        # eventsourcing wraps sqlite3's cursor; use the DB-API cursor underneath.
+        self.raw = getattr(self.raw, "sqlite_cursor", self.raw)
+
+    def run(self, statement: str, params: Sequence[Any] = ()) -> int:
+        self.raw.execute(self.db.sql(statement), tuple(params))
+        return int(self.raw.rowcount)
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.raw.execute(self.db.sql(statement), tuple(params))
+        return [dict(row) for row in self.raw.fetchall()]
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.all(statement, params)
+        return rows[0] if rows else None
+
+
+def sqlite_viewdb(path: str) -> ViewDB:
+    """A standalone, throwaway SQLite view database (replay rebuilds into one)."""
+    from eventsourcing.sqlite import SQLiteDatastore
+
+    return ViewDB(SQLiteDatastore(db_name=path, lock_timeout=30), "sqlite", durable=False)
