@@ -18,7 +18,7 @@ from proofqueue import ProofQueue
 
 
 def _first_settled(pq: ProofQueue, since: float) -> float | None:
-    rows = pq.views.query(
+    rows = pq.parts.db.query(
         "SELECT MIN(settled_at) AS first FROM pq_intents WHERE settled_at >= ?", (since,)
     )
     first = rows[0]["first"]
@@ -35,7 +35,7 @@ def drain(
     with ProofQueue(settings(store, url)) as pq:
         pq.catch_up()
         settled0, failed0, _ = terminal_counts(pq)
-        events0 = pq.app.recorder.max_notification_id() or 0
+        events0 = pq.parts.log.recorder.max_notification_id() or 0
         base_rss = vm_kib("VmRSS")
         limit = time.monotonic() + min(timeout_s, window_s or timeout_s)
         with pq.worker(concurrency=CONCURRENCY):
@@ -49,7 +49,7 @@ def drain(
         stopped = time.time()
         pq.catch_up()
         settled, failed, last = terminal_counts(pq)
-        events = (pq.app.recorder.max_notification_id() or 0) - events0
+        events = (pq.parts.log.recorder.max_notification_id() or 0) - events0
         first = _first_settled(pq, started)
     return {
         "seconds": (last if last is not None and last >= started else stopped) - started,

@@ -35,7 +35,7 @@ def settings(store: str, url: str) -> Settings:
 
 def terminal_counts(pq: ProofQueue) -> tuple[int, int, float | None]:
     """Settled, failed and the last settle time, read from the views the worker keeps."""
-    rows = pq.views.query(
+    rows = pq.parts.db.query(
         "SELECT SUM(status = 'SETTLED') AS settled, SUM(status = 'FAILED') AS failed,"
         " MAX(settled_at) AS last FROM pq_intents"
     )

@@ -55,7 +55,7 @@ def raw_read(store: str) -> dict[str, Any]:
     """One untimed pass to warm the page cache as replay's runs find it, then both reads."""
     _sqlite_pass(store)
     with ProofQueue(Settings(store=store)) as pq:
-        recorder = pq.app.recorder
+        recorder = pq.parts.log.recorder
         started = time.perf_counter()
         notes = 0
         start = 1
@@ -63,7 +63,7 @@ def raw_read(store: str) -> dict[str, Any]:
             notes += len(batch)
             start = batch[-1].id + 1
         es_seconds = time.perf_counter() - started
-        mapper = pq.app.mapper
+        mapper = pq.parts.log.mapper
         started = time.perf_counter()
         start = 1
         while batch := recorder.select_notifications(start=start, limit=BATCH):

@@ -39,15 +39,15 @@ def proofqueue_submits(store: str, count: int) -> dict[str, Any]:
     with ProofQueue(Settings(store=store)) as pq:
         for i in range(WARMUP):
             pq.submit(request_id(1_000_000 + i), actor=ACTOR, target=TARGET, params=params(i))
-        before = pq.app.recorder.max_notification_id() or 0
+        before = pq.parts.log.recorder.max_notification_id() or 0
         started = time.perf_counter()
         for i in range(count):
             receipt = pq.submit(request_id(i), actor=ACTOR, target=TARGET, params=params(i))
             if receipt.status != "QUEUED":
                 raise RuntimeError(f"expected QUEUED, got {receipt.status}")
         seconds = time.perf_counter() - started
-        events = (pq.app.recorder.max_notification_id() or 0) - before
-        with pq.app.factory.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        events = (pq.parts.log.recorder.max_notification_id() or 0) - before
+        with pq.parts.log.factory.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
             cursor.execute("PRAGMA synchronous")
             synchronous = int(cursor.fetchone()[0])
             cursor.execute("PRAGMA journal_mode")

@@ -9,7 +9,7 @@ buys from is unstable.
 Everything a user imports comes from here.
 """
 
-from proofqueue.api import ProofQueue, ReplayReport, VerifyReport
+from proofqueue.api import ProofQueue
 from proofqueue.domain.backoff import RetryPolicy
 from proofqueue.domain.breaker import BreakerPolicy, BreakerState
 from proofqueue.domain.errors import (
@@ -27,6 +27,8 @@ from proofqueue.domain.intent import Status
 from proofqueue.domain.receipt import Receipt
 from proofqueue.ports import Vendor
 from proofqueue.settings import Settings
+from proofqueue.usecases.audit import VerifyReport
+from proofqueue.usecases.replay import ReplayReport
 
 __all__ = [
     "BreakerPolicy",

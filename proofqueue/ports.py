@@ -1,8 +1,15 @@
-"""The vendor port: what proofqueue needs from a vendor, in its own terms.
+"""The ports: what proofqueue needs from the world, in its own terms.
+
+- ``Vendor`` / ``AsyncVendor``: the seller of jobs, and the outcome values of its calls.
+- ``IntentStore``: the event-sourced log of intents and breakers.
+- ``Sealer``: seals params at rest and opens them again.
+- ``Views``: the read models the worker follows.
+
+The vendor port:
 
 The HTTP implementation for the ACP-shaped protocol lives in ``adapters/vendor_http.py``;
 unit tests use a small fake. Every call returns an outcome value, never raises for a
-vendor fault, so the dispatcher handles each class of outcome explicitly:
+vendor fault, so the process manager handles each class of outcome explicitly:
 
 - ``Accepted``: the vendor holds a job for this request (``replayed`` when the vendor said
   it was an idempotent replay of an earlier create).
@@ -18,7 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from proofqueue.domain.breaker_log import BreakerLog
+    from proofqueue.domain.intent import Intent
 
 TransientKind = Literal["http", "rate_limited", "timeout", "connection"]
 
@@ -109,3 +121,39 @@ class AsyncVendor(Protocol):
     async def get_job(self, job_id: str) -> JobOutcome: ...
 
     async def find_jobs(self, request_id: str) -> LookupOutcome: ...
+
+
+class IntentStore(Protocol):
+    """The log. ``save`` writes the aggregates' new events in one transaction and raises
+    ``eventsourcing.persistence.IntegrityError`` when another writer got there first (a
+    stale version, or a new aggregate whose id exists): that is the claim's lock and the
+    idempotency check."""
+
+    def intent(self, request_id: str) -> Intent: ...
+
+    def breaker_log(self, vendor: str) -> BreakerLog | None: ...
+
+    def save(self, *aggregates: Any) -> object: ...
+
+
+class Sealer(Protocol):
+    """Params at rest: sealed (AES-GCM, bound to the request_id) when a key is set."""
+
+    @property
+    def has_key(self) -> bool: ...
+
+    def digest(self, body: bytes) -> str: ...
+
+    def seal(self, params: Mapping[str, Any], request_id: str) -> str: ...
+
+    def open(self, sealed: str, request_id: str) -> dict[str, Any]: ...
+
+
+class Views(Protocol):
+    """What the worker reads from the views: due attempts and submitted jobs."""
+
+    def catch_up(self) -> int: ...
+
+    def due(self, now: datetime, limit: int) -> list[str]: ...
+
+    def submitted(self, limit: int) -> list[tuple[str, str]]: ...

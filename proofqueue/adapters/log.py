@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.utils import Environment, EnvType
 
+from proofqueue.domain.breaker_log import BreakerLog, breaker_id
 from proofqueue.domain.errors import IntentNotFound, TrailDamaged
 from proofqueue.domain.intent import Intent, intent_id
 
@@ -34,4 +35,14 @@ class IntentLog(Application[Any]):
             raise TrailDamaged(request_id, str(exc)) from None
         if not isinstance(found, Intent):
             raise IntentNotFound(request_id)
+        return found
+
+    def breaker_log(self, vendor: str) -> BreakerLog | None:
+        """The breaker of ``vendor``, or None before its first transition."""
+        try:
+            found: object = self.repository.get(breaker_id(vendor))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(found, BreakerLog):
+            raise TypeError("breaker id names another aggregate")
         return found

@@ -45,7 +45,7 @@ def parse_key(text: str) -> bytes:
     return key
 
 
-class Sealer:
+class AesSealer:
     def __init__(self, key: bytes | None) -> None:
         self._aead = AESGCM(key) if key else None
         self._mac_key = hashlib.sha256(b"proofqueue digest|" + key).digest() if key else None

@@ -40,14 +40,17 @@ class ChainedAggregate(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.proof_head = self.hash
+            aggregate.last_event = type(self)
 
     class Created(Aggregate.Created):
         hash: str
 
         def apply(self, aggregate: Any) -> None:
             aggregate.proof_head = self.hash
+            aggregate.last_event = type(self)
 
     proof_head = GENESIS
+    last_event: type[Aggregate.Event] | None = None
 
     @classmethod
     def _chain_create(

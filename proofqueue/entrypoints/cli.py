@@ -459,12 +459,13 @@ def worker(concurrency: int | None) -> None:
     stop = threading.Event()
     _on_signals(stop.set)
     with _queue() as pq:
-        if pq.dispatcher is None:
+        if pq.parts.manager is None:
             raise ConfigurationError(
                 "the worker needs a vendor: set PROOFQUEUE_VENDOR_URL to the vendor's base URL"
             )
         click.echo(
-            f"proofqueue worker {pq.worker_name} on {redact_store(pq.settings.store)}", err=True
+            f"proofqueue worker {pq.parts.worker_name} on {redact_store(pq.settings.store)}",
+            err=True,
         )
         pq.run_worker(stop, concurrency)
 
@@ -481,7 +482,7 @@ def serve(host: str, port: int, with_worker: bool) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     with _queue() as pq:
-        if with_worker and pq.dispatcher is None:
+        if with_worker and pq.parts.manager is None:
             raise ConfigurationError("--with-worker needs PROOFQUEUE_VENDOR_URL")
         click.echo(
             f"proofqueue API on http://{host}:{port} ({redact_store(pq.settings.store)})", err=True

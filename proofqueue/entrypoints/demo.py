@@ -98,7 +98,7 @@ def _agent(pq: ProofQueue, ids: list[str], answers: Counter[str], n: int) -> Non
             actor=f"agent-{n}",
             target="0x5f1c0ffee0000000000000000000000000000001/logo-design",
             params={"brief": f"logo #{i}", "style": "flat", "api_token": f"tok-{request_id}"}
-            if pq.sealer.has_key
+            if pq.parts.sealer.has_key
             else {"brief": f"logo #{i}", "style": "flat"},
         )
         answers[receipt.status] += 1

@@ -14,12 +14,11 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from proofqueue.adapters.log import IntentLog
 from proofqueue.domain.breaker import Breaker, BreakerPolicy, BreakerState, Transition
-from proofqueue.domain.breaker_log import BreakerLog, breaker_id
+from proofqueue.domain.breaker_log import BreakerLog
+from proofqueue.ports import IntentStore
 
 logger = logging.getLogger("proofqueue.breaker")
 
@@ -27,14 +26,14 @@ logger = logging.getLogger("proofqueue.breaker")
 class BreakerGuard:
     def __init__(
         self,
-        app: IntentLog,
+        log: IntentStore,
         vendor: str,
         policy: BreakerPolicy,
         clock: Callable[[], datetime],
         worker: str,
         probe_lease: timedelta,
     ) -> None:
-        self.app = app
+        self.log = log
         self.vendor = vendor
         self.policy = policy
         self.clock = clock
@@ -107,13 +106,7 @@ class BreakerGuard:
     # -- the shared log ------------------------------------------------------------------
 
     def _load(self) -> BreakerLog | None:
-        try:
-            log: object = self.app.repository.get(breaker_id(self.vendor))
-        except AggregateNotFoundError:
-            return None
-        if not isinstance(log, BreakerLog):
-            raise TypeError("breaker id names another aggregate")
-        return log
+        return self.log.breaker_log(self.vendor)
 
     def _adopt(self) -> None:
         log = self._load()
@@ -138,7 +131,7 @@ class BreakerGuard:
         probe_until = transition.at + self.probe_lease if probing else None
         log.record(transition, worker=self.worker, probe_until=probe_until)
         try:
-            self.app.save(log)
+            self.log.save(log)
         except IntegrityError:
             self._adopt()
             return

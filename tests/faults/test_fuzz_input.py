@@ -337,7 +337,7 @@ def expect(verdicts: dict[str, Verdict]) -> str:
 
 
 def _events(pq: ProofQueue) -> int:
-    return len(pq.app.recorder.select_notifications(start=1, limit=100))
+    return len(pq.parts.log.recorder.select_notifications(start=1, limit=100))
 
 
 def test_api_submit_accepts_or_refuses_by_field_and_never_writes_on_refusal() -> None:

@@ -155,7 +155,7 @@ def make_trail(
 ) -> int:
     """An intent with 1 + retries (+1 if cancelled) events, made without a vendor: operator
     retries and a cancel. Moves a ``Clock`` by ``step_s`` between events. Returns the count."""
-    clock = pq.clock
+    clock = pq.parts.clock
 
     def tick() -> None:
         if isinstance(clock, Clock):

@@ -87,9 +87,9 @@ def assert_nothing_leaked(store: str, outputs: list[Ran], cipher_key: str) -> No
     assert not leaks(stored), "secret stored in the clear"
     assert any(form in stored for form in spellings(CANARY)), "the search cannot see the store"
     with open_queue(store, cipher_key=cipher_key) as pq:
-        sealed = pq.app.intent("order-s").params_sealed
+        sealed = pq.parts.log.intent("order-s").params_sealed
         assert sealed is not None
-        assert pq.sealer.open(sealed, "order-s") == PARAMS
+        assert pq.parts.sealer.open(sealed, "order-s") == PARAMS
 
 
 def test_a_secret_sealed_under_a_key_is_in_no_stored_byte_and_no_command_output(

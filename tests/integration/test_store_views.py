@@ -256,10 +256,10 @@ def test_cancel_of_a_submitted_or_failed_intent_exits_2_and_writes_nothing(store
     clock = Clock()
     with open_queue(store, clock=clock) as pq:
         pq.submit("held", actor="agent-7", target="prov/logo")
-        intent = pq.app.intent("held")  # what a worker records when the vendor accepts
+        intent = pq.parts.log.intent("held")  # what a worker records when the vendor accepts
         intent.start_attempt(worker="test", lease=timedelta(seconds=30), now=clock.advance(1))
         intent.submit(job_id="job-1", replayed=False, reconciled=None, now=clock.advance(1))
-        pq.app.save(intent)
+        pq.parts.log.save(intent)
         make_trail(pq, "done", cancel=True)
     before = log_counts(store)
 

@@ -25,7 +25,7 @@ from proofqueue import (
 )
 from proofqueue.adapters.sealing import new_key
 from proofqueue.ports import Found, Job, JobOrder, Permanent, Transient
-from proofqueue.process.manager import Dispatcher
+from proofqueue.process.manager import ProcessManager
 from proofqueue.testing.fakes import Call, Clock, CreatedThenLost, FakeVendor
 
 RID = "order-1"
@@ -37,7 +37,7 @@ UNAVAILABLE = Transient("http", "unavailable", status=503)
 
 @dataclass
 class Dice:
-    """The dispatcher's randomness, fixed by the test."""
+    """The process manager's randomness, fixed by the test."""
 
     value: float = 0.5
 
@@ -78,9 +78,9 @@ def pq(vendor: FakeVendor, clock: Clock, dice: Dice) -> Iterator[ProofQueue]:
         yield queue
 
 
-def worker(pq: ProofQueue) -> Dispatcher:
-    assert pq.dispatcher is not None
-    return pq.dispatcher
+def worker(pq: ProofQueue) -> ProcessManager:
+    assert pq.parts.manager is not None
+    return pq.parts.manager
 
 
 def submit(pq: ProofQueue, request_id: str = RID, params: Any = None, **kw: Any) -> Any:
@@ -104,13 +104,13 @@ def last_event(pq: ProofQueue, request_id: str = RID) -> dict[str, Any]:
 
 def at_next_attempt(pq: ProofQueue, clock: Clock, request_id: str = RID) -> None:
     """Move the clock to the recorded next attempt time."""
-    next_at = pq.app.intent(request_id).next_attempt_at
+    next_at = pq.parts.log.intent(request_id).next_attempt_at
     assert next_at is not None
     clock.now = max(clock.now, next_at)
 
 
 def log_size(pq: ProofQueue) -> int:
-    size: int = pq.app.recorder.max_notification_id() or 0
+    size: int = pq.parts.log.recorder.max_notification_id() or 0
     return size
 
 
@@ -184,7 +184,7 @@ def test_a_transient_500_schedules_a_retry_within_full_jitter_bounds(
     receipt = submit(pq)
     assert receipt.status == "RETRYING"
     for n in (1, 2, 3):
-        intent = pq.app.intent(RID)
+        intent = pq.parts.log.intent(RID)
         assert intent.attempts == n
         delay = (intent.next_attempt_at - clock.now).total_seconds()  # type: ignore[operator]
         ceiling = min(60.0, 0.5 * 2 ** (n - 1))
@@ -222,7 +222,7 @@ def test_retry_after_is_honored_as_a_floor(
     vendor.script(Transient("rate_limited", "slow down", status=429, retry_after=7.0))
     start = clock.now
     submit(pq)
-    assert pq.app.intent(RID).next_attempt_at == start + timedelta(seconds=7)
+    assert pq.parts.log.intent(RID).next_attempt_at == start + timedelta(seconds=7)
     clock.advance(6.9)
     worker(pq).attempt(RID)
     assert len(vendor.calls) == 1
@@ -581,7 +581,7 @@ def test_after_the_open_period_the_worker_probes_and_good_probes_reopen_the_gate
     clock.advance(15)
     assert submit(pq, "queued-1").status == "QUEUED"
     assert pq.health()["state"] == "DEGRADED"
-    pq.guard.sync()  # what the worker's loop does each round
+    pq.parts.guard.sync()  # what the worker's loop does each round
     assert pq.health()["state"] == "RECOVERING"
     calls = len(vendor.calls)
     worker(pq).attempt("fail-0")
@@ -598,8 +598,8 @@ def test_recovering_lets_only_three_probes_through(
     """With probes whose answers never come back in time, a fourth call is held back."""
     trip(pq, vendor)
     clock.advance(15)
-    pq.guard.sync()
-    admitted = [pq.guard.admit() for _ in range(5)]
+    pq.parts.guard.sync()
+    admitted = [pq.parts.guard.admit() for _ in range(5)]
     assert admitted == [True, True, True, False, False]
 
 
@@ -618,7 +618,7 @@ def test_an_operator_retry_is_recorded_with_the_operators_name(
     assert event["type"] == "RetryScheduled"
     assert event["fields"]["operator"] == "bob"
     assert "bob" in event["fields"]["detail"]
-    assert pq.app.intent(RID).is_due(clock.now)
+    assert pq.parts.log.intent(RID).is_due(clock.now)
     worker(pq).attempt(RID)
     assert pq.receipt(RID).status == "SUBMITTED"
 
@@ -702,7 +702,7 @@ def test_time_can_be_frozen_and_moved_with_freezegun(vendor: FakeVendor, dice: D
         with ProofQueue(settings, vendor=vendor, clock=frozen_clock, rand=dice) as pq:
             submit(pq)
             expected = datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
-            assert pq.app.intent(RID).next_attempt_at == expected
+            assert pq.parts.log.intent(RID).next_attempt_at == expected
             frozen.tick(4.5)
             worker(pq).attempt(RID)
             assert len(vendor.calls) == 1

@@ -153,9 +153,9 @@ def test_an_ambiguous_last_attempt_waits_for_its_lookup_while_the_breaker_holds_
     assert receipt.status == "RETRYING"
     assert vendor.calls_of("find") == []
     clock.advance(16)
-    pq.guard.sync()  # the worker's round: the open period is over, probing starts
-    assert pq.dispatcher is not None
-    pq.dispatcher.attempt("order-1")
+    pq.parts.guard.sync()  # the worker's round: the open period is over, probing starts
+    assert pq.parts.manager is not None
+    pq.parts.manager.attempt("order-1")
     assert [c.key for c in vendor.calls_of("find")] == ["order-1"]
     assert len(vendor.calls_of("create")) == 10, "no create after the lookup found the job"
     assert pq.receipt("order-1").status == "SUBMITTED"
@@ -172,8 +172,8 @@ def test_an_ambiguous_last_attempt_whose_lookup_fails_is_looked_up_again_not_fai
     assert vendor.jobs_for("order-1")
     assert receipt.status == "RETRYING"
     clock.advance(60)
-    assert pq.dispatcher is not None
-    pq.dispatcher.attempt("order-1")
+    assert pq.parts.manager is not None
+    pq.parts.manager.attempt("order-1")
     assert len(vendor.calls_of("find")) == 2
     assert len(vendor.calls_of("create")) == 1
     assert pq.receipt("order-1").status == "SUBMITTED"

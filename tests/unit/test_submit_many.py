@@ -27,11 +27,11 @@ def item(n: int, **extra: object) -> dict[str, object]:
 
 def test_many_intents_are_recorded_queued_in_one_commit(pq: ProofQueue) -> None:
     """Every item is recorded QUEUED; the receipts come back in the items' order."""
-    before = pq.app.recorder.max_notification_id() or 0
+    before = pq.parts.log.recorder.max_notification_id() or 0
     receipts = pq.submit_many([item(n) for n in range(5)])
     assert [r.request_id for r in receipts] == [f"order-{n}" for n in range(5)]
     assert {r.status for r in receipts} == {"QUEUED"}
-    assert (pq.app.recorder.max_notification_id() or 0) - before == 5
+    assert (pq.parts.log.recorder.max_notification_id() or 0) - before == 5
     assert pq.verify().ok
 
 
