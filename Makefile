@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	PROOFQUEUE_STORE=$${PROOFQUEUE_STORE:-demo.db} $(BIN)/proofqueue demo --fresh
+	$(BIN)/proofqueue demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,7 +32,7 @@ test: $(STAMP)
 	scripts/with-postgres $(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis demo.db*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # Benchmarks, beside raw SQLite, plain httpx and DBOS Transact (installed here, into .venv
 # only); prints the table and writes bench/last-run.md. Not part of `make test`, never gates CI.

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from proofqueue.bootstrap import Components, bootstrap, utcnow
+from proofqueue.bootstrap import Components, bootstrap, new_cipher_key, shown_store, utcnow
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.errors import ConfigurationError
 from proofqueue.domain.intent import Intent
@@ -59,6 +59,16 @@ class ProofQueue:
     @property
     def settings(self) -> Settings:
         return self.parts.settings
+
+    @property
+    def store_shown(self) -> str:
+        """The store as it may be printed: never its password."""
+        return shown_store(self.settings.store)
+
+    @staticmethod
+    def new_cipher_key() -> str:
+        """A fresh key for PROOFQUEUE_CIPHER_KEY (base64 of 32 random bytes)."""
+        return new_cipher_key()
 
     def close(self) -> None:
         self.parts.close()

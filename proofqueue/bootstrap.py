@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from proofqueue.adapters.log import IntentLog
-from proofqueue.adapters.sealing import AesSealer, parse_key
-from proofqueue.adapters.store import is_postgres, opening
+from proofqueue.adapters.sealing import AesSealer, new_key, parse_key
+from proofqueue.adapters.store import is_postgres, opening, redact_store
 from proofqueue.ports import Sealer, Vendor
 from proofqueue.process.decisions import Timing
 from proofqueue.process.guard import BreakerGuard
@@ -129,3 +129,13 @@ def http_vendor(settings: Settings) -> Vendor | None:
         connect_timeout=settings.connect_timeout_s,
         read_timeout=settings.read_timeout_s,
     )
+
+
+def new_cipher_key() -> str:
+    """A fresh key for PROOFQUEUE_CIPHER_KEY (base64 of 32 random bytes)."""
+    return new_key()
+
+
+def shown_store(store: str) -> str:
+    """The store as it may be printed: never its password."""
+    return redact_store(store)

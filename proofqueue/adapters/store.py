@@ -90,7 +90,12 @@ def opening(store: str) -> Iterator[dict[str, str]]:
     if not is_postgres(store):
         yield env
         return
-    import psycopg
+    try:
+        import psycopg
+    except ImportError:
+        raise ConfigurationError(
+            "a postgresql:// store needs psycopg: pip install 'proofqueue[postgres]'"
+        ) from None
 
     schema = env.get("POSTGRES_SCHEMA") or "public"
     try:

@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from proofqueue.adapters.store import is_postgres, redact_store
-from proofqueue.adapters.vendor_http import HttpVendor
 from proofqueue.api import ProofQueue
+from proofqueue.domain.errors import InvalidInput
 from proofqueue.settings import Settings
 from proofqueue.testing.simulator import SimConfig, running_simulator
 
@@ -35,24 +35,39 @@ DEADLINE_S = 90.0
 API_KEY = "demo-key"
 
 
-def run_demo(*, intents: int, fresh: bool, console: Console) -> int:
-    settings = Settings.from_env(
-        store=os.environ.get("PROOFQUEUE_STORE") or "demo.db", poll_s=0.3, poll_cap_s=1.0
-    )
-    if fresh and not is_postgres(settings.store):
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(settings.store + suffix):
-                os.remove(settings.store + suffix)
-    run = datetime.now(UTC).strftime("%H%M%S")
-    ids = [f"demo-{run}-{n:04d}" for n in range(intents)]
+def demo_store(path: str | None, now: datetime) -> str:
+    """The demo's own store: a new SQLite file. It never touches an existing store (not even
+    PROOFQUEUE_STORE): a path that exists is refused."""
+    store = path or f"proofqueue-demo-{now:%Y%m%d-%H%M%S}.db"
+    if os.path.lexists(store):
+        raise InvalidInput(
+            "store", f"{store!r} exists; the demo only writes a new store of its own"
+        )
+    folder = os.path.dirname(os.path.abspath(store))
+    if not os.path.isdir(folder):
+        raise InvalidInput("store", f"folder {folder!r} does not exist")
+    return store
+
+
+def run_demo(*, intents: int, store: str | None, console: Console) -> int:
+    now = datetime.now(UTC)
+    store = demo_store(store, now)
+    ids = [f"demo-{now:%H%M%S}-{n:04d}" for n in range(intents)]
     sim = SimConfig(port=0, api_key=API_KEY, fail_after=0.05, complete_after=1.0, seed=7)
     console.print(
-        f"[bold]proofqueue demo[/]: {intents} intents from {AGENTS} agents, store"
-        f" {redact_store(settings.store)}; vendor outage from {OUTAGE[0]:g}s to {OUTAGE[1]:g}s"
+        f"[bold]proofqueue demo[/]: {intents} intents from {AGENTS} agents, new store"
+        f" {store}; vendor outage from {OUTAGE[0]:g}s to {OUTAGE[1]:g}s"
     )
     with running_simulator(sim) as url:
-        vendor = HttpVendor(base_url=url, api_key=API_KEY, read_timeout=5.0)
-        with ProofQueue(settings, vendor=vendor) as pq, httpx.Client(base_url=url) as control:
+        settings = Settings(
+            store=store,
+            vendor_url=url,
+            vendor_api_key=SecretStr(API_KEY),
+            read_timeout_s=5.0,
+            poll_s=0.3,
+            poll_cap_s=1.0,
+        )
+        with ProofQueue(settings) as pq, httpx.Client(base_url=url) as control:
             started = time.monotonic()
             answers: Counter[str] = Counter()
             agents = [
@@ -168,6 +183,10 @@ def _summary(
     console.print_json(json.dumps(json.loads(pq.receipt(sample).model_dump_json())))
     for label, ok in checks.items():
         console.print(f"{'[green]PASS[/]' if ok else '[red]FAIL[/]'}  {label}")
+    console.print(
+        f"the demo's store is kept: PROOFQUEUE_STORE={pq.settings.store} proofqueue list",
+        markup=False,
+    )
     return 0 if all(checks.values()) else 1
 
 

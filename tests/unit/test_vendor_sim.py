@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-from proofqueue.entrypoints.cli_sim import vendor_sim
+from proofqueue.entrypoints.cli.sim import vendor_sim
 from proofqueue.testing.simulator import SimConfig, SimulatedReset, Simulator
 
 T = TypeVar("T")

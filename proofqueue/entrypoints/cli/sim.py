@@ -7,7 +7,8 @@ import re
 import click
 from pydantic import ValidationError
 
-from proofqueue.testing.simulator import SimConfig, serve
+from proofqueue.entrypoints.cli.app import main
+from proofqueue.entrypoints.extras import need
 
 _RATE = click.FloatRange(0.0, 1.0)
 _SECONDS = click.FloatRange(min=0.0)
@@ -147,6 +148,9 @@ def vendor_sim(**options: object) -> None:
     Every flag can be changed at run time: POST /_sim/faults with a JSON object of the same
     names (underscores for dashes). GET /_sim/stats counts outcomes, jobs and duplicates.
     """
+    need("server", "uvicorn", "starlette")
+    from proofqueue.testing.simulator import SimConfig, serve
+
     options["api_key"] = options["api_key"] or None
     try:
         config = SimConfig.model_validate(options)
@@ -170,5 +174,10 @@ def _usage_message(exc: ValidationError) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["loc"]:
         return f"{_flag(str(error['loc'][0]))}: {message}"
+    from proofqueue.testing.simulator import SimConfig
+
     names = "|".join(sorted(SimConfig.model_fields, key=len, reverse=True))
     return re.sub(rf"\b({names})\b", lambda m: _flag(m.group(1)), message)
+
+
+main.add_command(vendor_sim, name="vendor-sim")

@@ -1,0 +1,77 @@
+"""How results are printed: JSON for machines, rich tables for people."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from proofqueue.domain.receipt import Receipt
+
+out = Console(highlight=False, soft_wrap=True)
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+def receipt_json(receipt: Receipt) -> dict[str, Any]:
+    return json.loads(receipt.model_dump_json())  # type: ignore[no-any-return]
+
+
+def print_receipt(receipt: Receipt, as_json: bool) -> None:
+    if as_json:
+        print_json(receipt_json(receipt))
+        return
+    table = Table(show_header=False, box=None, pad_edge=False)
+    for key, value in receipt_json(receipt).items():
+        table.add_row(f"[bold]{key}[/]", "-" if value is None else str(value))
+    out.print(table)
+
+
+def print_trail(trail: dict[str, Any]) -> None:
+    out.print(f"[bold]{trail['request_id']}[/]  {trail['status']}")
+    for event in trail["events"]:
+        out.print(
+            f"[bold]{event['seq']:>3}  {event['type']:<15}[/] {event['at']}"
+            f"  [dim]hash {event['hash']}[/]"
+        )
+        for key, value in event["fields"].items():
+            if value is not None:
+                shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                out.print(f"       {key:<15} {shown}", markup=False)
+
+
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    table = Table("request_id", "status", "actor", "target", "tries", "age", "next", "last error")
+    for row in rows:
+        table.add_row(
+            row["request_id"],
+            row["status"],
+            row["actor"],
+            row["target"],
+            str(row["attempts"]),
+            f"{row['age_s']:.0f}s",
+            (row["next_attempt_at"] or "-")[11:19] if row["next_attempt_at"] else "-",
+            (row["last_error"] or "")[:60],
+        )
+    out.print(table)
+
+
+def print_health(view: dict[str, Any]) -> None:
+    colour = {"OK": "green", "DEGRADED": "red", "RECOVERING": "yellow"}.get(view["state"], "")
+    out.print(f"breaker  [bold {colour}]{view['state']}[/] since {view['since'] or 'start'}")
+    out.print(
+        f"window   failure ratio {view['failure_ratio']:.2f} over {view['calls_in_window']}"
+        f" calls ({view['window_s']:g}s)"
+    )
+    oldest = view["oldest_queued_age_s"]
+    out.print(f"backlog  {view['backlog']} open" + (f", oldest {oldest:.0f}s" if oldest else ""))
+    if view["transitions"]:
+        table = Table("at", "from", "to", "reason")
+        for t in view["transitions"]:
+            table.add_row(t["at"], t["from"], t["to"], t["reason"])
+        out.print(table)

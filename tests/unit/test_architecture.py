@@ -1,0 +1,124 @@
+"""The package's layers import only in the allowed directions (no cycles between layers):
+
+    domain       -> nothing of ours
+    projections  -> domain
+    ports        -> domain                 settings -> domain
+    process      -> domain, projections, ports
+    adapters     -> ports, domain
+    bootstrap    -> adapters, process, projections, ports, domain, settings
+    usecases     -> bootstrap, process, projections, ports, domain, settings
+    api (facade) -> bootstrap, usecases, process, ports, domain, settings
+    entrypoints  -> the facade (proofqueue, api), settings, domain, testing
+    testing      -> ports, domain
+
+``proofqueue.chaos`` (crash points for fault runs) imports nothing of ours and may be used
+anywhere. Imports under ``if TYPE_CHECKING:`` count too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "proofqueue"
+
+ALLOWED: dict[str, set[str]] = {
+    "domain": set(),
+    "projections": {"domain"},
+    "ports": {"domain"},
+    "settings": {"domain"},
+    "process": {"domain", "projections", "ports"},
+    "adapters": {"ports", "domain"},
+    "bootstrap": {"adapters", "process", "projections", "ports", "domain", "settings"},
+    "usecases": {"bootstrap", "process", "projections", "ports", "domain", "settings"},
+    "api": {"bootstrap", "usecases", "process", "ports", "domain", "settings"},
+    "root": {"api", "usecases", "ports", "domain", "settings"},
+    "entrypoints": {"root", "api", "settings", "domain", "testing"},
+    "testing": {"ports", "domain"},
+    "main": {"entrypoints"},
+    "chaos": set(),
+}
+LEAVES = {"chaos"}
+
+
+def layer_of(module: str) -> str:
+    """``proofqueue.process.manager`` -> ``process``; ``proofqueue`` -> ``root``."""
+    parts = module.split(".")
+    if parts == ["proofqueue"]:
+        return "root"
+    if parts[1] == "__main__":
+        return "main"
+    return parts[1]
+
+
+def imports_of(source: str, module: str) -> set[str]:
+    """The proofqueue modules that ``source`` (the text of ``module``) imports."""
+    found: set[str] = set()
+    package = module if module.endswith("__init__") else module.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "proofqueue")
+        elif isinstance(node, ast.ImportFrom):
+            name = node.module or ""
+            if node.level:
+                base = package.removesuffix(".__init__").split(".")
+                base = base[: len(base) - node.level + 1]
+                name = ".".join([*base, name] if name else base)
+            if name.split(".")[0] == "proofqueue":
+                found.add(name)
+    return found
+
+
+def violations(module: str, source: str) -> list[str]:
+    """Each import of ``module`` that its layer may not make."""
+    own = layer_of(module)
+    allowed = ALLOWED[own] | {own} | LEAVES
+    return [
+        f"{module} imports {target} ({own} -> {layer_of(target)})"
+        for target in sorted(imports_of(source, module))
+        if layer_of(target) not in allowed
+    ]
+
+
+def modules() -> list[tuple[str, Path]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE.parent).with_suffix("")
+        name = ".".join(relative.parts).removesuffix(".__init__")
+        found.append((name, path))
+    return found
+
+
+@pytest.mark.parametrize(("module", "path"), modules(), ids=[m for m, _ in modules()])
+def test_each_module_imports_only_in_the_allowed_directions(module: str, path: Path) -> None:
+    """No module reaches a layer its own may not depend on."""
+    assert violations(module, path.read_text()) == []
+
+
+def test_every_layer_of_the_package_is_known() -> None:
+    """A new top-level module or package must be placed in the table above."""
+    assert {layer_of(module) for module, _ in modules()} <= set(ALLOWED)
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("proofqueue.domain.intent", "from proofqueue.adapters.store import opening"),
+        ("proofqueue.domain.intent", "import proofqueue.projections.views"),
+        ("proofqueue.projections.views", "from proofqueue.adapters import store"),
+        ("proofqueue.process.manager", "from proofqueue.adapters.vendor_http import HttpVendor"),
+        ("proofqueue.adapters.store", "from proofqueue.process.guard import BreakerGuard"),
+        ("proofqueue.entrypoints.cli", "from proofqueue.adapters.sealing import new_key"),
+        ("proofqueue.domain.intent", "from ..adapters.store import opening"),
+        (
+            "proofqueue.domain.intent",
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from proofqueue.usecases import audit",
+        ),
+    ],
+)
+def test_a_forbidden_import_is_caught(module: str, source: str) -> None:
+    """The check itself fails on an import against the directions (so it can fail)."""
+    assert violations(module, source)
