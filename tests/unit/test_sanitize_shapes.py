@@ -130,10 +130,15 @@ def test_a_name_value_header_list_has_the_value_of_a_secret_header_redacted() ->
         "headers": [
             {"name": "Accept", "value": "json"},
             {"name": "Authorization", "value": REDACTED},
-            {"key": "x-api-key", "value": REDACTED},
+            # "key" alone is a secret key name (as before), so the name is hidden too.
+            {"key": REDACTED, "value": REDACTED},
         ]
     }
-    assert paths == ["params.headers[1].value", "params.headers[2].value"]
+    assert paths == [
+        "params.headers[1].value",
+        "params.headers[2].key",
+        "params.headers[2].value",
+    ]
 
 
 def test_secret_values_include_values_named_by_a_sibling() -> None:
@@ -282,7 +287,8 @@ def test_a_long_fragment_of_a_known_secret_is_redacted_anywhere() -> None:
     """Eight characters or more of a known secret, anywhere in the text, are redacted."""
     out = redact_text("got 'correct-horse' in field", ["hunter2-correct-horse-battery"])
     assert "correct-horse" not in out
-    assert out.startswith("got '") and out.endswith("' in field")
+    assert out.startswith("got '")
+    assert out.endswith("' in field")
 
 
 # -- redact_url -----------------------------------------------------------------------------
