@@ -347,7 +347,7 @@ def _known_spans(text: str, known_secrets: Iterable[str]) -> list[Span]:
             )
         # Cut off: the text ends with a secret's beginning, or starts with its end.
         tail = _CUT_TAIL.search(view)
-        ends = {len(view), tail.start() if tail else len(view)}
+        ends = range(tail.start() if tail else len(view), len(view) + 1)
         begin = len(view) - len(view.lstrip())
         for secret in secrets:
             for size in range(_CUT, min(len(secret), _FRAGMENT)):
