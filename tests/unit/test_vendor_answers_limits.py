@@ -20,7 +20,14 @@ import pytest
 
 from proofqueue.adapters.vendor_http import MAX_ANSWER_BYTES, AsyncHttpVendor, HttpVendor
 from proofqueue.vendor import Accepted, Permanent, Transient
-from tests.unit.test_vendor_answers_hostile import ORDER, AsyncSide, Chunks, Side, SyncSide
+from tests.unit.test_vendor_answers_hostile import (
+    ORDER,
+    AsyncSide,
+    Chunks,
+    Side,
+    SyncSide,
+    by_name,
+)
 
 CHUNK = b" " * 65_536  # one 64 KiB chunk, yielded again and again: the test holds no big body
 HUGE = 300 * 1024 * 1024
@@ -58,7 +65,7 @@ def test_a_300_mb_answer_is_cut_at_the_cap_with_flat_memory(side: Side, call: st
     handler = streaming(200, body)
     tracemalloc.start()
     try:
-        outcome = {"create": side.create, "get": side.get, "find": side.find}[call](handler)
+        outcome = by_name(side, call, handler)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -131,7 +138,7 @@ def test_a_dripping_read_is_a_timeout_that_is_not_ambiguous(side: Side, call: st
         side.clock.now += 1.0
 
     body = Chunks(b" ", None, a_second_passes)
-    outcome = {"get": side.get, "find": side.find}[call](streaming(200, body))
+    outcome = by_name(side, call, streaming(200, body))
     assert isinstance(outcome, Transient)
     assert (outcome.kind, outcome.ambiguous) == ("timeout", False)
 
@@ -207,4 +214,3 @@ def test_a_real_vendor_dripping_is_cut_off_by_the_async_call_deadline(headers_to
     assert isinstance(outcome, Transient)
     assert (outcome.kind, outcome.ambiguous) == ("timeout", True)
     assert took < 3.0
-
