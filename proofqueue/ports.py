@@ -14,11 +14,19 @@ vendor fault, so the process manager handles each class of outcome explicitly:
 - ``Accepted``: the vendor holds a job for this request (``replayed`` when the vendor said
   it was an idempotent replay of an earlier create).
 - ``Transient``: worth retrying later; counts against the breaker. ``ambiguous`` is True when
-  the request may have reached the vendor (a 5xx, a read timeout, a connection dropped after
-  the request was sent): the job may exist, so reconcile before buying again.
+  the request may have reached the vendor (a 5xx, a 3xx, a read timeout, a connection dropped
+  after the request was sent, an unreadable success answer to a create): the job may exist, so
+  reconcile before buying again. ``foreign`` is True when the vendor answered about another
+  job or request (a read of job A answered with job B, a create answered with another
+  request's clientRequestId): that answer says nothing about this job.
 - ``Permanent``: retrying cannot help (400, 401, 404, 422); fails the intent at once and does
   not count against the breaker.
-- ``LookupUnsupported``: the vendor does not offer the ``clientRequestId`` lookup.
+- ``LookupUnsupported``: the vendor offers no ``clientRequestId`` lookup to rely on: no such
+  route, or an answer whose jobs cannot be tied to this request (it ignored the filter).
+
+A ``Job`` is reported as the vendor gave it: its phase may be one this module does not name
+(a short token, checked by the HTTP client), and a ``COMPLETED`` job may come without a
+deliverable. What either means is the caller's decision.
 """
 
 from __future__ import annotations
@@ -62,6 +70,7 @@ class Transient:
     status: int | None = None
     retry_after: float | None = None
     ambiguous: bool = False
+    foreign: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ class Permanent:
 
 @dataclass(frozen=True)
 class Job:
-    """A job as the vendor reports it."""
+    """A job as the vendor reports it (phase: any short token; COMPLETED may lack a deliverable)."""
 
     job_id: str
     phase: str

@@ -399,24 +399,24 @@ def test_find_jobs_returns_the_vendors_jobs_for_the_request(calls: Calls) -> Non
     )
 
 
-def test_find_jobs_trusts_jobs_that_do_not_name_a_request(calls: Calls) -> None:
-    """Without clientRequestId on the job, the vendor's filter is taken at its word."""
-    assert calls.find(answer(200, {"data": [job_json("job-3")]})) == Found(
-        (Job("job-3", "REQUEST"),)
-    )
+def test_find_jobs_does_not_trust_jobs_that_do_not_name_a_request(calls: Calls) -> None:
+    """Without clientRequestId on the job it may be anyone's: no lookup to rely on."""
+    outcome = calls.find(answer(200, {"data": [job_json("job-3")]}))
+    assert isinstance(outcome, LookupUnsupported)
+    assert "naming no clientRequestId" in outcome.detail
 
 
-def test_find_jobs_refuses_an_answer_that_ignored_the_filter(calls: Calls) -> None:
-    """A job of another request id means the filter was ignored: no lookup to rely on."""
+def test_find_jobs_keeps_this_requests_jobs_from_an_answer_that_ignored_the_filter(
+    calls: Calls,
+) -> None:
+    """Jobs of another request id are dropped; the ones naming this request are still its."""
     body = {
         "data": [
             job_json("job-1", clientRequestId="req-1"),
             job_json("job-9", clientRequestId="other"),
         ]
     }
-    assert calls.find(answer(200, body)) == LookupUnsupported(
-        "vendor ignored the clientRequestId filter"
-    )
+    assert calls.find(answer(200, body)) == Found((Job("job-1", "REQUEST", None, "req-1"),))
 
 
 @pytest.mark.parametrize("status", [404, 405, 501, 400])
