@@ -23,7 +23,7 @@ from proofqueue.adapters.vendor_http import (
     HttpVendor,
     parse_retry_after,
 )
-from proofqueue.vendor import (
+from proofqueue.ports import (
     Accepted,
     CreateOutcome,
     Found,

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from proofqueue.adapters.vendor_http import MAX_ANSWER_BYTES, AsyncHttpVendor, HttpVendor
-from proofqueue.vendor import Accepted, Permanent, Transient
+from proofqueue.ports import Accepted, Permanent, Transient
 from tests.unit.test_vendor_answers_hostile import (
     ORDER,
     AsyncSide,
