@@ -7,7 +7,7 @@ import re
 import click
 from pydantic import ValidationError
 
-from proofqueue.entrypoints.cli.app import main
+from proofqueue.entrypoints.cli.app import errors, main
 from proofqueue.entrypoints.extras import need
 
 _RATE = click.FloatRange(0.0, 1.0)
@@ -148,7 +148,8 @@ def vendor_sim(**options: object) -> None:
     Every flag can be changed at run time: POST /_sim/faults with a JSON object of the same
     names (underscores for dashes). GET /_sim/stats counts outcomes, jobs and duplicates.
     """
-    need("server", "uvicorn", "starlette")
+    with errors():
+        need("server", "uvicorn", "starlette")
     from proofqueue.testing.simulator import SimConfig, serve
 
     options["api_key"] = options["api_key"] or None
