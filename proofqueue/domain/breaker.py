@@ -60,8 +60,8 @@ class Transition:
             "reason": self.reason,
             "failure_ratio": round(self.failure_ratio, 4),
             "calls": self.calls,
-            "window_start": self.window_start.isoformat(),
-            "open_until": self.open_until.isoformat() if self.open_until else None,
+            "window_start": self.window_start,
+            "open_until": self.open_until,
             "trips": self.trips,
         }
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from proofqueue.domain.breaker import Breaker, BreakerState, Transition
-from proofqueue.domain.chained import ChainedAggregate, iso
+from proofqueue.domain.chained import ChainedAggregate, times_from_text
 from proofqueue.domain.intent import NAMESPACE
 
 
@@ -37,11 +37,16 @@ class BreakerLog(ChainedAggregate):
         reason: str
         failure_ratio: float
         calls: int
-        window_start: str
-        open_until: str | None
+        window_start: datetime
+        open_until: datetime | None
         trips: int
         worker: str
-        probe_until: str | None
+        probe_until: datetime | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            times_from_text(state, "window_start", "open_until", "probe_until")
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -52,15 +57,13 @@ class BreakerLog(ChainedAggregate):
                 reason=self.reason,
                 failure_ratio=self.failure_ratio,
                 calls=self.calls,
-                window_start=datetime.fromisoformat(self.window_start),
-                open_until=datetime.fromisoformat(self.open_until) if self.open_until else None,
+                window_start=self.window_start,
+                open_until=self.open_until,
                 trips=self.trips,
             )
             is_probe = self.to_state == BreakerState.RECOVERING
             aggregate.prober = self.worker if is_probe else None
-            aggregate.probe_until = (
-                datetime.fromisoformat(self.probe_until) if self.probe_until else None
-            )
+            aggregate.probe_until = self.probe_until
 
     def __init__(self) -> None:
         """State is set by the events."""
@@ -83,5 +86,5 @@ class BreakerLog(ChainedAggregate):
             transition.at,
             **transition.as_fields(),
             worker=worker,
-            probe_until=iso(probe_until) if probe_until else None,
+            probe_until=probe_until,
         )

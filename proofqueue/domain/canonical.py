@@ -3,7 +3,7 @@
 JSON with sorted keys, no insignificant white space, ASCII only and no NaN or infinity. Only
 JSON's own types are accepted (None, bool, int, float, str, lists, str-keyed dicts; tuples
 encode as lists), so two different values never share an encoding and the same value always
-has one. Times are carried as ISO 8601 strings by the events themselves.
+has one. Event times are hashed as their ISO 8601 text (``proof.event_hash``).
 """
 
 from __future__ import annotations

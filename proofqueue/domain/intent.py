@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from proofqueue.domain.chained import ChainedAggregate, iso
+from proofqueue.domain.chained import ChainedAggregate, times_from_text
 from proofqueue.domain.errors import IllegalTransition
 
 NAMESPACE = uuid.UUID("6f2b1c54-52a7-4c0e-9a55-0a1d3b0e7c11")
@@ -42,10 +42,6 @@ def intent_id(request_id: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, request_id)
 
 
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 class Intent(ChainedAggregate):
     class Queued(ChainedAggregate.Created):
         request_id: str
@@ -56,7 +52,12 @@ class Intent(ChainedAggregate):
         params_plain: dict[str, Any] | None
         params_digest: str
         max_attempts: int
-        deadline: str
+        deadline: datetime
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            times_from_text(state, "deadline")
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -65,26 +66,36 @@ class Intent(ChainedAggregate):
     class AttemptStarted(ChainedAggregate.Event):
         attempt: int
         worker: str
-        lease_until: str
+        lease_until: datetime
         takeover: bool
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            times_from_text(state, "lease_until")
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
             aggregate.attempts = self.attempt
             if self.takeover:
                 aggregate.ambiguous = True
-            aggregate.claim_until = _dt(self.lease_until)
+            aggregate.claim_until = self.lease_until
 
     class RetryScheduled(ChainedAggregate.Event):
         attempt: int
         error: str
         status_code: int | None
         detail: str
-        next_attempt_at: str
+        next_attempt_at: datetime
         ambiguous: bool
         operator: str | None
         max_attempts: int
-        deadline: str
+        deadline: datetime
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            times_from_text(state, "next_attempt_at", "deadline")
 
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)
@@ -92,9 +103,9 @@ class Intent(ChainedAggregate):
             aggregate.claim_until = None
             aggregate.ambiguous = aggregate.ambiguous or self.ambiguous
             aggregate.last_error = self.detail if self.operator is None else aggregate.last_error
-            aggregate.next_attempt_at = _dt(self.next_attempt_at)
+            aggregate.next_attempt_at = self.next_attempt_at
             aggregate.max_attempts = self.max_attempts
-            aggregate.deadline = _dt(self.deadline)
+            aggregate.deadline = self.deadline
 
     class Submitted(ChainedAggregate.Event):
         attempt: int
@@ -147,7 +158,7 @@ class Intent(ChainedAggregate):
         self.params_plain = event.params_plain
         self.params_digest = event.params_digest
         self.max_attempts = event.max_attempts
-        self.deadline: datetime | None = _dt(event.deadline)
+        self.deadline: datetime | None = event.deadline
         self.queued_at = event.timestamp
         self.status = Status.QUEUED
         self.attempts = 0
@@ -189,7 +200,7 @@ class Intent(ChainedAggregate):
             params_plain=params_plain,
             params_digest=params_digest,
             max_attempts=max_attempts,
-            deadline=iso(deadline),
+            deadline=deadline,
         )
 
     # -- rules ------------------------------------------------------------------------------
@@ -229,7 +240,7 @@ class Intent(ChainedAggregate):
             now,
             attempt=self.attempts + 1,
             worker=worker,
-            lease_until=iso(now + lease),
+            lease_until=now + lease,
             takeover=takeover,
         )
         return self.attempts
@@ -252,11 +263,11 @@ class Intent(ChainedAggregate):
             error=error,
             status_code=status_code,
             detail=detail,
-            next_attempt_at=iso(next_attempt_at),
+            next_attempt_at=next_attempt_at,
             ambiguous=ambiguous,
             operator=None,
             max_attempts=self.max_attempts,
-            deadline=iso(self.deadline or next_attempt_at),
+            deadline=self.deadline or next_attempt_at,
         )
 
     def operator_retry(
@@ -275,11 +286,11 @@ class Intent(ChainedAggregate):
             error="operator",
             status_code=None,
             detail=f"retry requested by {operator}",
-            next_attempt_at=iso(now),
+            next_attempt_at=now,
             ambiguous=False,
             operator=operator,
             max_attempts=self.attempts + extra_attempts,
-            deadline=iso(max(self.deadline or now, now + window)),
+            deadline=max(self.deadline or now, now + window),
         )
 
     def submit(self, *, job_id: str, replayed: bool, reconciled: str | None, now: datetime) -> None:

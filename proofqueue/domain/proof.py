@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from proofqueue.domain.canonical import canonical
@@ -27,10 +28,16 @@ def event_hash(
         "seq": seq,
         "type": type_name,
         "at": at,
-        "fields": dict(fields),
+        "fields": {key: _plain(value) for key, value in fields.items()},
         "prev": prev,
     }
     return hashlib.sha256(canonical(document)).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """Times hash as their ISO 8601 text: events before class version 2 carried them as
+    strings, and an upcast event must hash exactly as it was recorded."""
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 @dataclass(frozen=True)

@@ -71,10 +71,6 @@ def ts(moment: datetime | None) -> float | None:
     return moment.timestamp() if moment else None
 
 
-def _ts_text(text: str | None) -> float | None:
-    return datetime.fromisoformat(text).timestamp() if text else None
-
-
 def _has_schema(db: ViewDB) -> bool:
     if db.dialect == "postgres":
         rows = db.query("SELECT to_regclass('pq_breaker') IS NOT NULL AS found")
@@ -132,7 +128,7 @@ def apply_event(cur: Cursor, event: object) -> None:
                 event.reason,
                 event.failure_ratio,
                 event.calls,
-                _ts_text(event.open_until),
+                ts(event.open_until),
                 event.trips,
                 event.worker,
                 str(event.originator_id),
@@ -156,7 +152,7 @@ def _apply_intent(cur: Cursor, event: Any) -> None:
         cur.run(
             "UPDATE pq_intents SET attempts = ?, claim_until = ?,"
             " updated_at = ?, version = ? WHERE intent_id = ?",
-            (event.attempt, _ts_text(event.lease_until), *common),
+            (event.attempt, ts(event.lease_until), *common),
         )
     elif isinstance(event, Intent.RetryScheduled):
         error_sql = "last_error" if event.operator else "?"
@@ -165,7 +161,7 @@ def _apply_intent(cur: Cursor, event: Any) -> None:
             f"UPDATE pq_intents SET status = 'RETRYING', sort_rank = 1, last_error = {error_sql},"  # noqa: S608  (fixed column name, values are bound)
             " next_attempt_at = ?, claim_until = NULL, updated_at = ?, version = ?"
             " WHERE intent_id = ?",
-            (*params, _ts_text(event.next_attempt_at), *common),
+            (*params, ts(event.next_attempt_at), *common),
         )
     elif isinstance(event, Intent.Submitted):
         cur.run(

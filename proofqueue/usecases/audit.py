@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from proofqueue.bootstrap import Components
@@ -44,7 +45,10 @@ def show(parts: Components, request_id: str) -> dict[str, Any]:
     events = []
     event: Any
     for event in parts.log.events.get(intent.id):
-        fields = event_fields(event)
+        fields = {
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in event_fields(event).items()
+        }
         if "params_sealed" in fields:
             fields["params_sealed"] = "[sealed]" if fields["params_sealed"] else None
         fields.pop("params_plain", None)

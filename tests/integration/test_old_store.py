@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,17 @@ def test_sealed_params_of_an_old_store_open_with_its_key(old_store: str) -> None
         assert again.status == "SETTLED"
         shown = json.dumps(pq.show("sealed-1"))
     assert "sk-xxxx" not in shown
+
+
+def test_times_of_old_events_are_read_as_datetimes_and_still_verify(old_store: str) -> None:
+    """Events stored with ISO 8601 text (class version 1) are upcast to datetimes, and a
+    new event appended after them (version 2) keeps the chain verifying."""
+    with ProofQueue(Settings(store=old_store)) as pq:
+        intent = pq.parts.log.intent("retrying-1")
+        assert isinstance(intent.deadline, datetime)
+        assert isinstance(intent.next_attempt_at, datetime)
+        pq.retry("retrying-1", operator="auditor")
+        report = pq.verify(["retrying-1"])
+        events = pq.show("retrying-1")["events"]
+    assert report.ok
+    assert events[-1]["fields"]["next_attempt_at"].endswith("+00:00")
