@@ -6,7 +6,7 @@ buys from is unstable.
     pq = ProofQueue.from_env()
     receipt = pq.submit("order-42", actor="agent-7", target="0xProvider/logo", params={...})
 
-Everything a user imports comes from here.
+Everything a user imports comes from here; test doubles from ``proofqueue.testing``.
 """
 
 from proofqueue.api import ProofQueue
@@ -25,19 +25,43 @@ from proofqueue.domain.errors import (
 )
 from proofqueue.domain.intent import Status
 from proofqueue.domain.receipt import Receipt
-from proofqueue.ports import Vendor
+from proofqueue.ports import (
+    Accepted,
+    AsyncVendor,
+    CreateOutcome,
+    Found,
+    Job,
+    JobOrder,
+    JobOutcome,
+    LookupOutcome,
+    LookupUnsupported,
+    Permanent,
+    Transient,
+    Vendor,
+)
 from proofqueue.settings import Settings
-from proofqueue.usecases.audit import VerifyReport
+from proofqueue.usecases.audit import Problem, VerifyReport
 from proofqueue.usecases.replay import ReplayReport
 
 __all__ = [
+    "Accepted",
+    "AsyncVendor",
     "BreakerPolicy",
     "BreakerState",
     "ConfigurationError",
+    "CreateOutcome",
+    "Found",
     "IdempotencyConflict",
     "IllegalTransition",
     "IntentNotFound",
     "InvalidInput",
+    "Job",
+    "JobOrder",
+    "JobOutcome",
+    "LookupOutcome",
+    "LookupUnsupported",
+    "Permanent",
+    "Problem",
     "ProofQueue",
     "ProofQueueError",
     "Receipt",
@@ -48,6 +72,7 @@ __all__ = [
     "Settings",
     "Status",
     "TrailDamaged",
+    "Transient",
     "Vendor",
     "VerifyReport",
 ]
