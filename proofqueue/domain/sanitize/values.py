@@ -1,0 +1,174 @@
+"""Secret-looking values, found by their shape or by the name next to them.
+
+The patterns (Bearer tokens, JWTs, PEM/OpenSSH/PGP private keys, long hex keys, well-known
+token prefixes, user:password@ in URLs), secret query parameters and quoted name-value pairs,
+Authorization and header lines, Basic credentials that decode to ``user:password``, and
+Luhn-valid card numbers. ``_pattern_spans`` finds them in a text; ``_apply`` replaces spans
+with ``REDACTED``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable
+
+from proofqueue.domain.sanitize.keys import _is_secret_param, is_secret_key
+
+REDACTED = "[REDACTED]"
+
+Span = tuple[int, int]
+
+
+# Redacted whole wherever they occur.
+_SECRET_VALUE = re.compile(
+    "|".join(
+        (
+            r"(?i:\bbearer\s+)[^\s\"'<>,;()\[\]{}\\]{8,}",
+            r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+            # PEM, OpenSSH, SSH2 and PGP private keys; to the end of the text when cut off.
+            r"(?s:-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}.*?"
+            r"(?:-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|$))",
+            r"\b(?:0x)?[0-9a-fA-F]{64,}\b",
+            r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}",
+            r"\bsk-[A-Za-z0-9_-]{16,}",
+            r"\bgh[pousr]_[A-Za-z0-9]{20,}",
+            r"\bgithub_pat_[A-Za-z0-9_]{20,}",
+            r"\bglpat-[A-Za-z0-9_-]{20,}",
+            r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
+            r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+            r"\bAIza[0-9A-Za-z_-]{35}",
+            # user:password@ after a scheme; the password may hold '@' or '/' (the host is
+            # what follows the last '@'); "host:8443/path/@me" is a port, not a password.
+            r"(?<=://)[^\s/?#@:\[\]\"'<>]*:(?!\d*(?:[/?#\"'<>\s]|$))[^\s\"'<>]*?"
+            r"(?=@[^\s@/?#\"'<>]*(?:[/?#\"'<>\s]|$))",
+        )
+    )
+)
+# Any userinfo of a URL (also a lone user name, which may be a token): for redact_url.
+_USERINFO = re.compile(
+    r"(?<=://)[^\s/?#@:\[\]\"'<>]*(?::(?!\d*(?:[/?#\"'<>\s]|$))[^\s\"'<>]*?)?"
+    r"(?=@[^\s@/?#\"'<>]*(?:[/?#\"'<>\s]|$))"
+)
+# name=value in a query string, a fragment or a form body: the value, if the name is secret.
+_QUERY_PARAM = re.compile(r"[?&#;](?P<name>[A-Za-z0-9_.\-\[\]%]+)=(?P<value>[^&#;\s\"'<>\\]+)")
+# "name": "value" / 'name': 'value' / name="value" (JSON, Python reprs, kwargs, attributes).
+_QUOTED_PAIR = re.compile(
+    r"(?P<q1>[\"'])(?P<name>[A-Za-z0-9_.\- ]{1,64})(?P=q1)\s*:\s*"
+    r"(?P<q2>[\"'])(?P<value>(?:(?!(?P=q2))[^\\\n]|\\.)+)(?P=q2)"
+    r"|(?<![\w.-])(?P<bname>[A-Za-z_][A-Za-z0-9_.-]{0,63})=(?P<q3>[\"'])"
+    r"(?P<bvalue>(?:(?!(?P=q3))[^\\\n]|\\.)+)(?P=q3)"
+)
+# Authorization: <scheme> <credentials>, however short the credentials.
+_AUTHORIZATION = re.compile(
+    r"(?i:\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
+    r"(?:bearer|basic|token|digest|negotiate|ntlm|apikey|api-key|key|sso-key|hoba|mutual"
+    r"|aws4-hmac-sha256)\s+)(?P<value>[^\s\"'<>\\]+)"
+)
+# X-Api-Key: value, Cookie: a=b; c=d (header lines): to the end of the line.
+_HEADER_LINE = re.compile(
+    r"(?i:\b(?P<name>x-[a-z0-9-]+|api-key|(?:set-)?cookie)):[ \t]*(?P<value>[^\r\n\"'<>\\]+)"
+)
+# Basic <base64 of user:password>: only when it decodes to printable text with a colon, so
+# "basic information" is not taken for a credential.
+_BASIC = re.compile(r"\b[Bb]asic\s+(?P<value>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")
+
+# Runs of digit groups separated by single spaces or dashes, not touching letters or digits
+# (so the digits inside a hex string or a longer number are not candidates).
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:[ -][0-9]+)*(?![0-9A-Za-z])")
+# Issuer prefixes of the card networks (Visa, Mastercard, Amex, Discover, JCB, Diners,
+# UnionPay, Maestro): a Luhn-valid number without one is not taken for a card.
+_CARD_PREFIX = re.compile(r"4|5[0-8]|2[2-7]|3[4-9]|30[0-5]|6")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _is_card(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and bool(_CARD_PREFIX.match(digits)) and _luhn_ok(digits)
+
+
+def _card_spans(run: str) -> list[Span]:
+    """Spans of ``run`` (digit groups) that are card numbers: whole groups only."""
+    groups = [(m.start(), m.end()) for m in re.finditer(r"[0-9]+", run)]
+    spans: list[Span] = []
+    i = 0
+    while i < len(groups):
+        for j in range(len(groups), i, -1):
+            digits = "".join(run[a:b] for a, b in groups[i:j])
+            if _is_card(digits):
+                spans.append((groups[i][0], groups[j - 1][1]))
+                i = j - 1
+                break
+        i += 1
+    return spans
+
+
+def _is_basic_credential(value: str) -> bool:
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in decoded and decoded.isprintable()
+
+
+def _pattern_spans(text: str) -> list[Span]:
+    """Spans of ``text`` that look like secrets by their shape or by the name next to them."""
+    spans = [m.span() for m in _SECRET_VALUE.finditer(text)]
+    for m in _QUERY_PARAM.finditer(text):
+        if _is_secret_param(m["name"]):
+            spans.append(m.span("value"))
+    for m in _QUOTED_PAIR.finditer(text):
+        if m["name"] is not None and is_secret_key(m["name"]):
+            spans.append(m.span("value"))
+        elif m["bname"] is not None and is_secret_key(m["bname"]):
+            spans.append(m.span("bvalue"))
+    spans.extend(m.span("value") for m in _AUTHORIZATION.finditer(text))
+    for m in _HEADER_LINE.finditer(text):
+        if m["value"].strip() and is_secret_key(m["name"]):
+            spans.append(m.span("value"))
+    for m in _BASIC.finditer(text):
+        if _is_basic_credential(m["value"]):
+            spans.append(m.span())
+    for m in _DIGIT_RUN.finditer(text):
+        spans.extend((m.start() + a, m.start() + b) for a, b in _card_spans(m.group(0)))
+    return spans
+
+
+def _apply(text: str, spans: Iterable[Span]) -> str:
+    """``text`` with each span (overlapping ones merged) replaced by REDACTED."""
+    merged: list[list[int]] = []
+    for start, end in sorted(s for s in spans if s[0] < s[1]):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out: list[str] = []
+    done = 0
+    for start, end in merged:
+        out.append(text[done:start])
+        out.append(REDACTED)
+        done = end
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _redact_cards(text: str) -> str:
+    return _apply(
+        text,
+        (
+            (m.start() + a, m.start() + b)
+            for m in _DIGIT_RUN.finditer(text)
+            for a, b in _card_spans(m.group(0))
+        ),
+    )
