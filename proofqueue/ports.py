@@ -7,7 +7,7 @@
 
 The vendor port:
 
-The HTTP implementation for the ACP-shaped protocol lives in ``adapters/vendor_http.py``;
+The HTTP implementation for the ACP-shaped protocol lives in ``adapters/vendor_http/``;
 unit tests use a small fake. Every call returns an outcome value, never raises for a
 vendor fault, so the process manager handles each class of outcome explicitly:
 

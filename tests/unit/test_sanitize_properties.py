@@ -136,8 +136,8 @@ def test_a_known_secret_cut_off_at_any_point_shows_no_part_of_it(
         out = redact_text(body[:cut] + ellipsis, [secret])
         whole = next(part[:k] for k in range(len(part), -1, -1) if _whole(part[:k]))
         shown = whole if encoding == "raw" else json.loads('"' + whole + '"')
-        if len(shown) >= 4:
-            assert whole not in out, (cut, out)
+        if len(shown) >= 4:  # (the marker itself may spell part of it: "REDA...")
+            assert whole not in out.replace(REDACTED, ""), (cut, out)
 
 
 def _whole(part: str) -> bool:
