@@ -103,8 +103,10 @@ def parse_tlog_proof(text: str) -> TlogProof:
     whose text is a checkpoint."""
     head, sep, checkpoint = text.partition("\n\n")
     lines = head.split("\n")
-    if not sep or lines[0] != TLOG_PROOF_HEADER:
+    if lines[0] != TLOG_PROOF_HEADER:
         raise NoteError(f"a tlog proof starts with the line {TLOG_PROOF_HEADER}")
+    if not sep:
+        raise NoteError("a tlog proof has a blank line before its checkpoint")
     rest = lines[1:]
     extra = None
     if rest and rest[0].startswith("extra "):
