@@ -1,4 +1,4 @@
-"""Checking a receipt offline against the log's verifier key (``proofqueue.tlog_offline``)."""
+"""Checking a receipt offline against the log's verifier key (``proofqueue.offline``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from proofqueue.adapters.signing import SigningKey
 from proofqueue.domain.checkpoint import Checkpoint, TlogProof, format_checkpoint, format_tlog_proof
 from proofqueue.domain.merkle import inclusion_proof, leaf_hash, root, subtree_hasher
 from proofqueue.domain.note import encode_base64
-from proofqueue.tlog_offline import ReceiptNotVerified, receipt_leaf, verify_receipt
+from proofqueue.offline import ReceiptNotVerified, receipt_leaf, verify_receipt
 
 ORIGIN = "log.example/proofqueue"
 
