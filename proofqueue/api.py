@@ -220,6 +220,7 @@ class ProofQueue:
             concurrency=concurrency or self.settings.concurrency,
             idle_s=self.settings.idle_s,
             name=self.parts.worker_name,
+            lease_s=self.settings.lease_s,
         ).run(stop)
 
     @contextmanager

@@ -77,29 +77,68 @@ def counts(db: ViewDB) -> dict[str, int]:
     return {status: found.get(status, 0) for status in STATUSES}
 
 
-def due(db: ViewDB, now: datetime, limit: int) -> list[str]:
-    """request_ids whose next attempt is due and unclaimed, oldest queued first."""
-    at = now.timestamp()
+SLOTS = "0123456789abcdef"  # the first hex digit of an intent's id: 16 slots of work
+
+
+def slots_of(rank: int, members: int) -> list[str]:
+    """The slots a worker owns: the ``rank``-th of ``members`` live workers (sorted by
+    name) owns every slot whose number is ``rank`` modulo ``members``."""
+    members = max(members, 1)
+    return [slot for n, slot in enumerate(SLOTS) if n % members == rank % members]
+
+
+def _in_slots(slots: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
+    if slots is None or len(slots) == len(SLOTS):
+        return "", ()
+    return f" AND substr(intent_id, 1, 1) IN ({', '.join('?' for _ in slots)})", tuple(slots)
+
+
+def due(db: ViewDB, now: datetime, limit: int, slots: Sequence[str] | None = None) -> list[str]:
+    """request_ids whose next attempt is due and unclaimed, the longest due first (a queued
+    intent is due from the moment it was queued), in the given slots."""
+    where, params = _in_slots(slots)
     rows = db.query(
-        "SELECT request_id FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"
-        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
-        " AND (claim_until IS NULL OR claim_until <= ?) ORDER BY queued_at LIMIT ?",
-        (at, at, limit),
+        "SELECT request_id FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"  # noqa: S608  (fixed text)
+        f" AND claim_until IS NULL AND next_attempt_at <= ?{where}"
+        " ORDER BY next_attempt_at LIMIT ?",
+        (now.timestamp(), *params, limit),
     )
     return [r["request_id"] for r in rows]
 
 
-def submitted(db: ViewDB, limit: int) -> list[tuple[str, str]]:
+def claimed(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, int]]:
+    """(request_id, version) of open intents whose attempt is claimed, in the given slots."""
+    where, params = _in_slots(slots)
     rows = db.query(
-        "SELECT request_id, job_id FROM pq_intents WHERE status = 'SUBMITTED'"
-        " ORDER BY updated_at LIMIT ?",
-        (limit,),
+        "SELECT request_id, version FROM pq_intents"  # noqa: S608  (fixed text)
+        f" WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NOT NULL{where}"
+        " ORDER BY claim_until LIMIT ?",
+        (*params, limit),
+    )
+    return [(r["request_id"], int(r["version"])) for r in rows]
+
+
+def submitted(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(request_id, job_id) of submitted intents, in the given slots."""
+    where, params = _in_slots(slots)
+    rows = db.query(
+        "SELECT request_id, job_id FROM pq_intents WHERE status = 'SUBMITTED'"  # noqa: S608  (fixed text)
+        f"{where} ORDER BY updated_at LIMIT ?",
+        (*params, limit),
     )
     return [(r["request_id"], r["job_id"]) for r in rows]
 
 
-def health(db: ViewDB, now: datetime, window_s: float, limit: int = 20) -> dict[str, Any]:
-    """The breaker health view (the first vendor's, or OK when no breaker moved yet)."""
+def health(
+    db: ViewDB,
+    now: datetime,
+    window_s: float,
+    limit: int = 20,
+    live: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """The breaker health view (the latest breaker's, or OK when no breaker moved yet).
+    ``live`` is the (calls, failures) of the shared window now; without it (a replay as of
+    a past moment) the ratio and calls are those of the last transition."""
     latest = db.query("SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1")
     backlog_rows = db.query(
         "SELECT COUNT(*) AS n, MIN(queued_at) AS oldest FROM pq_intents"
@@ -130,6 +169,8 @@ def health(db: ViewDB, now: datetime, window_s: float, limit: int = 20) -> dict[
             }
             for r in reversed(rows)
         ]
+    if live is not None:
+        calls, ratio = live[0], round(live[1] / live[0], 4) if live[0] else 0.0
     return {
         "vendor": vendor,
         "state": state,

@@ -7,7 +7,7 @@ from typing import Any
 
 from proofqueue.bootstrap import Components
 from proofqueue.domain.errors import InvalidInput
-from proofqueue.projections import queries
+from proofqueue.projections import queries, shared
 
 
 def list_intents(
@@ -43,11 +43,12 @@ def counts(parts: Components) -> dict[str, int]:
 
 
 def health(parts: Components) -> dict[str, Any]:
-    """The breaker health view, with this process's live window when it has calls."""
+    """The breaker health view, with the live window that every process on the store
+    counts into."""
     parts.projector.catch_up()
-    now = parts.clock()
-    view = queries.health(parts.db, now, parts.settings.breaker.window_s)
-    state, ratio, calls = parts.guard.snapshot(now)
-    if calls and state.value == view["state"]:
-        view["failure_ratio"], view["calls_in_window"] = round(ratio, 4), calls
-    return view
+    window_s = parts.settings.breaker.window_s
+    vendor = parts.guard.vendor if parts.vendor is not None else None
+    with parts.db.reading() as cur:
+        vendor = vendor or shared.latest_vendor(cur)
+        live = shared.window(cur, vendor, window_s) if vendor else shared.Window()
+    return queries.health(parts.db, parts.clock(), window_s, live=(live.calls, live.failures))
