@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from eventsourcing.persistence import IntegrityError
 
 from proofqueue.domain.breaker import Breaker, BreakerPolicy, BreakerState, Transition
-from proofqueue.domain.breaker_log import BreakerLog
+from proofqueue.domain.breaker_log import BreakerLog, Hold
+from proofqueue.domain.errors import IllegalTransition
 from proofqueue.ports import IntentStore
 from proofqueue.projections import shared
 from proofqueue.projections.store import ViewDB
@@ -53,6 +54,7 @@ class BreakerGuard:
         self._version = 0
         self._prober: str | None = None
         self._probe_until: datetime | None = None
+        self._hold: Hold | None = None
         self.db = db
         self.flush_s = flush_s
         self._pending = shared.Window()  # calls counted here, not yet in the store
@@ -63,6 +65,31 @@ class BreakerGuard:
     @property
     def state(self) -> BreakerState:
         return self._machine.state
+
+    @property
+    def held(self) -> Hold | None:
+        """The operator's hold on the vendor, as of the last ``sync``."""
+        return self._hold
+
+    def hold(self, *, operator: str, reason: str) -> None:
+        """Hold every call to the vendor, in every process on the store."""
+        self._change(lambda log: log.hold_calls(operator=operator, reason=reason, now=self.clock()))
+
+    def release(self, *, operator: str) -> None:
+        self._change(lambda log: log.release(operator=operator, now=self.clock()))
+
+    def _change(self, change: Callable[[BreakerLog], None]) -> None:
+        for _ in range(5):
+            log = self._load() or BreakerLog.open(self.vendor, self.clock())
+            change(log)
+            try:
+                self.log.save(log)
+            except IntegrityError:
+                continue  # another process wrote meanwhile: look again
+            with self._lock:
+                self._adopt()
+            return
+        raise IllegalTransition(self.vendor, "change the hold of", "busy", "try again")
 
     def snapshot(self, now: datetime) -> tuple[BreakerState, float, int]:
         """State, failure ratio and calls of the window this process judges."""
@@ -100,6 +127,8 @@ class BreakerGuard:
         """May this process send a call now? In RECOVERING only the prober may, and only
         as many calls as there are probes."""
         with self._lock:
+            if self._hold is not None:
+                return False
             if self._machine.state == BreakerState.RECOVERING and self._prober != self.worker:
                 return False
             if not self._machine.may_call(self.policy):
@@ -169,6 +198,7 @@ class BreakerGuard:
         if log is None or log.version == self._version:
             return
         self._version = log.version
+        self._hold = log.hold
         self._prober = log.prober
         self._probe_until = log.probe_until
         adopted = log.breaker(self._machine.since)
@@ -193,6 +223,7 @@ class BreakerGuard:
             return
         self._machine = machine
         self._version = log.version
+        self._hold = log.hold
         self._prober = self.worker if probing else None
         self._probe_until = probe_until
         level = logging.WARNING if transition.to_state == BreakerState.DEGRADED else logging.INFO

@@ -115,7 +115,7 @@ class Worker:
             self._heartbeat()
         state = self.guard.sync()
         free = width - len(self._inflight)
-        if free <= 0 or state == BreakerState.DEGRADED:
+        if free <= 0 or state == BreakerState.DEGRADED or self.guard.held is not None:
             return False
         probing = state != BreakerState.OK
         # Reads of submitted jobs first, with up to half the free slots: a job the vendor has

@@ -14,7 +14,7 @@ OPEN = ("QUEUED", "RETRYING")
 STATUSES = ("QUEUED", "RETRYING", "SUBMITTED", "SETTLED", "FAILED")
 
 
-def _iso(epoch: float | None) -> str | None:
+def iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch is not None else None
 
 
@@ -63,8 +63,8 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
             "target": r["target"],
             "attempts": r["attempts"],
             "last_error": r["last_error"],
-            "next_attempt_at": _iso(r["next_attempt_at"]) if r["status"] in OPEN else None,
-            "queued_at": _iso(r["queued_at"]),
+            "next_attempt_at": iso(r["next_attempt_at"]) if r["status"] in OPEN else None,
+            "queued_at": iso(r["queued_at"]),
             "age_s": round(max(0.0, now.timestamp() - r["queued_at"]), 3),
         }
         for r in rows
@@ -150,7 +150,7 @@ def health(
     state, since, ratio, calls, vendor = "OK", None, 0.0, 0, None
     if latest:
         top = latest[0]
-        state, since = top["to_state"], _iso(top["at"])
+        state, since = top["to_state"], iso(top["at"])
         ratio, calls, vendor = top["failure_ratio"], top["calls"], top["vendor"]
         rows = db.query(
             "SELECT * FROM pq_breaker WHERE breaker_id = ? AND from_state IS NOT NULL"
@@ -159,20 +159,27 @@ def health(
         )
         transitions = [
             {
-                "at": _iso(r["at"]),
+                "at": iso(r["at"]),
                 "from": r["from_state"],
                 "to": r["to_state"],
                 "reason": r["reason"],
                 "failure_ratio": r["failure_ratio"],
                 "calls": r["calls"],
-                "open_until": _iso(r["open_until"]),
+                "open_until": iso(r["open_until"]),
             }
             for r in reversed(rows)
         ]
     if live is not None:
         calls, ratio = live[0], round(live[1] / live[0], 4) if live[0] else 0.0
+    held = None
+    if vendor is not None:
+        holds = db.query("SELECT * FROM pq_holds WHERE vendor = ?", (vendor,))
+        if holds:
+            hold = holds[0]
+            held = {"by": hold["held_by"], "reason": hold["reason"], "since": iso(hold["since"])}
     return {
         "vendor": vendor,
+        "held": held,
         "state": state,
         "since": since,
         "failure_ratio": ratio,

@@ -52,3 +52,22 @@ def health(parts: Components) -> dict[str, Any]:
         vendor = vendor or shared.latest_vendor(cur)
         live = shared.window(cur, vendor, window_s) if vendor else shared.Window()
     return queries.health(parts.db, parts.clock(), window_s, live=(live.calls, live.failures))
+
+
+def workers(parts: Components) -> list[dict[str, Any]]:
+    """Every worker seen in the last hour, alive while its last heartbeat is younger than
+    the lease (by the store's clock)."""
+    with parts.db.reading() as cur:
+        rows = shared.workers(cur, parts.settings.lease_s)
+    return [
+        {
+            "worker": r["worker"],
+            "host": r["host"],
+            "pid": r["pid"],
+            "started_at": queries.iso(r["started_at"]),
+            "last_seen_at": queries.iso(r["last_seen_at"]),
+            "alive": r["alive"],
+            "in_flight": r["in_flight"],
+        }
+        for r in rows
+    ]
