@@ -6,6 +6,7 @@ import time; the HTTP vendor client and PostgreSQL are imported only when config
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
@@ -49,6 +50,10 @@ class Components:
     worker_name: str
 
     def close(self) -> None:
+        # This process's last calls count in the shared window; closing goes on even when
+        # the store is gone (they are only counts).
+        with contextlib.suppress(Exception):
+            self.guard.flush()
         close = getattr(self.vendor, "close", None)
         if callable(close):
             close()

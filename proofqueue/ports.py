@@ -175,6 +175,13 @@ class Views(Protocol):
         self, limit: int, slots: Sequence[str] | None = None
     ) -> list[tuple[str, str]]: ...
 
-    def beat(self, beat: Heartbeat, lease_s: float) -> list[str]:
-        """Write this worker's heartbeat; answer the names of the live workers, sorted."""
+    def beat(
+        self,
+        beat: Heartbeat,
+        lease_s: float,
+        reads: Mapping[str, float],
+        blocked: Mapping[str, tuple[str, float]],
+    ) -> list[str]:
+        """Write this worker's heartbeat, when its jobs are read next and which intents it
+        cannot attempt (intent id -> why, until when); answer the live workers, sorted."""
         ...

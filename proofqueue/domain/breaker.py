@@ -138,14 +138,26 @@ class Breaker:
         if self.state == BreakerState.RECOVERING:
             return self._judge_probes(now, (*self.probe_results, failed), policy)
         if shared is not None:
-            current = self
-            calls, failures = shared
-            ratio = failures / calls if calls else 0.0
-        else:
-            start = now - timedelta(seconds=policy.window_s)
-            window = (*tuple(item for item in self.window if item[0] > start), (now, failed))
-            current = replace(self, window=window)
-            ratio, calls = current.stats(now, policy)
+            return self.judge(now, policy, *shared)
+        start = now - timedelta(seconds=policy.window_s)
+        window = (*tuple(item for item in self.window if item[0] > start), (now, failed))
+        current = replace(self, window=window)
+        ratio, calls = current.stats(now, policy)
+        return current._trip_if(now, policy, ratio, calls)
+
+    def judge(
+        self, now: datetime, policy: BreakerPolicy, calls: int, failures: int
+    ) -> tuple[Breaker, Transition | None]:
+        """Judge the shared window (calls and failures of every process): in OK, trip when
+        it holds enough calls failing at the threshold ratio."""
+        if self.state != BreakerState.OK:
+            return self, None
+        return self._trip_if(now, policy, failures / calls if calls else 0.0, calls)
+
+    def _trip_if(
+        self, now: datetime, policy: BreakerPolicy, ratio: float, calls: int
+    ) -> tuple[Breaker, Transition | None]:
+        current = self
         if calls >= policy.min_calls and ratio >= policy.failure_ratio:
             reason = (
                 f"failure ratio {ratio:.2f} >= {policy.failure_ratio:.2f}"

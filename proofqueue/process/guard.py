@@ -186,6 +186,13 @@ class BreakerGuard:
             raise
         with self._lock:
             self._shared = seen
+            # Calls of other processes may have tipped the shared window: judge it now.
+            total = seen.plus(self._pending.calls, self._pending.failures)
+            machine, transition = self._machine.judge(
+                self.clock(), self.policy, total.calls, total.failures
+            )
+            if transition is not None:
+                self._commit(machine, transition)
         return seen
 
     # -- the shared log ------------------------------------------------------------------

@@ -23,8 +23,8 @@ from eventsourcing.persistence import IntegrityError
 
 from proofqueue.chaos import maybe_crash
 from proofqueue.domain.breaker import BreakerState
-from proofqueue.domain.errors import IllegalTransition, IntentNotFound
-from proofqueue.domain.intent import Intent, Status
+from proofqueue.domain.errors import ConfigurationError, IllegalTransition, IntentNotFound
+from proofqueue.domain.intent import Intent, Status, intent_id
 from proofqueue.domain.request import split_target
 from proofqueue.domain.sanitize import redact_text, secret_values
 from proofqueue.ports import Found, IntentStore, JobOrder, Sealer, Transient, Vendor
@@ -52,6 +52,9 @@ from proofqueue.process.reactions import Reaction, reaction_to
 log = logging.getLogger("proofqueue.worker")
 
 T = TypeVar("T")
+
+# How long an intent whose params cannot be opened is left aside before it is tried again.
+BLOCKED_S = 60.0
 
 # The longest error detail recorded in the trail (a budget failure quotes the last error).
 DETAIL_MAX = 1000
@@ -100,6 +103,8 @@ class ProcessManager:
     clock: Callable[[], datetime]
     worker: str
     rand: Callable[[], float] = field(default=random.random)
+    # Intents whose params this process cannot open: intent id -> (why, until when, epoch).
+    blocked: dict[str, tuple[str, float]] = field(default_factory=dict)
     _polls: dict[str, _Poll] = field(default_factory=dict)
 
     def react(self, intent: Intent) -> float | None:
@@ -134,6 +139,11 @@ class ProcessManager:
         if not intent.budget_left(now) and take_over is None:
             self._budget_spent(intent, BudgetSpent("no attempts or time left", False))
             return None
+        try:
+            order = self._order(intent)  # before claiming: an attempt that cannot be sent
+        except ConfigurationError as exc:  # is not spent
+            self._block(intent, "params cannot be opened with this key", str(exc))
+            return None
         if not self.guard.admit():
             return None
         previous = intent.claimed_by
@@ -166,7 +176,6 @@ class ProcessManager:
                 self._carry_out(intent, decided, claim)
                 return None
             step = decided
-        order = self._order(intent)
         if not claim.may_call():
             return self._lease_too_short(intent)
         outcome = self._call(lambda: self.vendor.create_job(order))
@@ -176,6 +185,21 @@ class ProcessManager:
             claim,
         )
         return None
+
+    def _block(self, intent: Intent, why: str, detail: str) -> None:
+        """Leave an intent aside for a minute, saying why (shown as its ``waiting_for``)."""
+        key = str(intent.id)
+        if key not in self.blocked:
+            log.error("%s: %s: %s", intent.request_id, why, detail)
+        self.blocked[key] = (why, time.time() + BLOCKED_S)
+
+    def next_reads(self) -> dict[str, float]:
+        """When each followed job is read next (intent id -> epoch seconds)."""
+        now, wall = time.monotonic(), time.time()
+        return {
+            str(intent_id(request_id)): wall + poll.at - now
+            for request_id, poll in list(self._polls.items())
+        }
 
     def _lease_too_short(self, intent: Intent) -> None:
         """Too little of the claim's lease is left for a call to end inside it: send

@@ -94,9 +94,11 @@ class Worker:
             in_flight=len(self._inflight),
             stopped=stopped,
         )
+        blocked, self.manager.blocked = self.manager.blocked, {}
         try:
-            members = self.views.beat(beat, self.lease_s)
+            members = self.views.beat(beat, self.lease_s, self.manager.next_reads(), blocked)
         except Exception:
+            self.manager.blocked.update(blocked)  # not written: again next beat
             if stopped:
                 return  # going away anyway: the others see the beats stop
             raise

@@ -3,7 +3,7 @@ demand, queried for due and claimed attempts and submitted jobs, and the heartbe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,7 +30,14 @@ class LiveViews:
     def submitted(self, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, str]]:
         return queries.submitted(self.db, limit, slots)
 
-    def beat(self, beat: Heartbeat, lease_s: float) -> list[str]:
+    def beat(
+        self,
+        beat: Heartbeat,
+        lease_s: float,
+        reads: Mapping[str, float],
+        blocked: Mapping[str, tuple[str, float]],
+    ) -> list[str]:
         with self.db.transaction() as cur:
             shared.beat(cur, beat)
+            shared.note_work(cur, reads, blocked)
             return shared.live_workers(cur, lease_s)

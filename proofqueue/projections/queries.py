@@ -26,6 +26,7 @@ class ListFilter:
     older_than_s: float | None = None
     limit: int = 100
     offset: int = 0
+    request_id: str | None = None
 
 
 def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, Any]]:
@@ -39,6 +40,9 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
         params.extend((min(ranks), max(ranks)))
         where.append(f"status IN ({', '.join('?' for _ in flt.statuses)})")
         params.extend(flt.statuses)
+    if flt.request_id is not None:
+        where.append("request_id = ?")
+        params.append(flt.request_id)
     if flt.actor is not None:
         where.append("actor = ?")
         params.append(flt.actor)
@@ -51,7 +55,8 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = db.query(
         "SELECT request_id, status, actor, target, attempts, last_error, next_attempt_at,"  # noqa: S608  (clauses are fixed text, values are bound)
-        f" queued_at FROM pq_intents {clause} ORDER BY sort_rank, queued_at, request_id"
+        " queued_at, intent_id, job_id, claim_until"
+        f" FROM pq_intents {clause} ORDER BY sort_rank, queued_at, request_id"
         " LIMIT ? OFFSET ?",
         (*params, flt.limit, flt.offset),
     )
@@ -66,6 +71,12 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
             "next_attempt_at": iso(r["next_attempt_at"]) if r["status"] in OPEN else None,
             "queued_at": iso(r["queued_at"]),
             "age_s": round(max(0.0, now.timestamp() - r["queued_at"]), 3),
+            "_work": {
+                "intent_id": r["intent_id"],
+                "job_id": r["job_id"],
+                "claim_until": r["claim_until"],
+                "next_attempt_at": r["next_attempt_at"],
+            },
         }
         for r in rows
     ]
@@ -100,8 +111,9 @@ def due(db: ViewDB, now: datetime, limit: int, slots: Sequence[str] | None = Non
     rows = db.query(
         "SELECT request_id FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"  # noqa: S608  (fixed text)
         f" AND claim_until IS NULL AND next_attempt_at <= ?{where}"
-        " ORDER BY next_attempt_at LIMIT ?",
-        (now.timestamp(), *params, limit),
+        " AND NOT EXISTS (SELECT 1 FROM pq_work w WHERE w.intent_id = pq_intents.intent_id"
+        " AND w.blocked_until > ?) ORDER BY next_attempt_at LIMIT ?",
+        (now.timestamp(), *params, now.timestamp(), limit),
     )
     return [r["request_id"] for r in rows]
 
@@ -135,6 +147,7 @@ def health(
     window_s: float,
     limit: int = 20,
     live: tuple[int, int] | None = None,
+    probe_lease_s: float = 30.0,
 ) -> dict[str, Any]:
     """The breaker health view (the latest breaker's, or OK when no breaker moved yet).
     ``live`` is the (calls, failures) of the shared window now; without it (a replay as of
@@ -148,9 +161,13 @@ def health(
     oldest = backlog_rows[0]["oldest"] if backlog_rows else None
     transitions: list[dict[str, Any]] = []
     state, since, ratio, calls, vendor = "OK", None, 0.0, 0, None
+    open_until = probe_until = None
     if latest:
         top = latest[0]
         state, since = top["to_state"], iso(top["at"])
+        open_until = iso(top["open_until"])
+        if state == "RECOVERING":
+            probe_until = iso(top["at"] + probe_lease_s)
         ratio, calls, vendor = top["failure_ratio"], top["calls"], top["vendor"]
         rows = db.query(
             "SELECT * FROM pq_breaker WHERE breaker_id = ? AND from_state IS NOT NULL"
@@ -182,6 +199,8 @@ def health(
         "held": held,
         "state": state,
         "since": since,
+        "open_until": open_until,
+        "probe_until": probe_until,
         "failure_ratio": ratio,
         "calls_in_window": calls,
         "window_s": window_s,

@@ -9,11 +9,12 @@ judged alive by the same clock.
     pq_calls    vendor, second -> calls, failures       (O(1) to record; a window is a sum
                                                         over at most window_s rows)
     pq_workers  worker -> host, pid, started, last seen, beats, calls in flight
+    pq_work     intent -> when its job is read next; why it cannot be attempted (until when)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,13 @@ TABLES = {
             calls INTEGER NOT NULL,
             failures INTEGER NOT NULL,
             PRIMARY KEY (vendor, second))""",
+    ),
+    "pq_work": (
+        """CREATE TABLE IF NOT EXISTS pq_work (
+            intent_id TEXT PRIMARY KEY,
+            next_read_at DOUBLE PRECISION,
+            blocked TEXT,
+            blocked_until DOUBLE PRECISION)""",
     ),
     "pq_workers": (
         """CREATE TABLE IF NOT EXISTS pq_workers (
@@ -96,6 +104,35 @@ def window(cur: Cursor, vendor: str, seconds: float) -> Window:
         (vendor, seconds),
     )
     return Window(int(row["calls"]), int(row["failures"])) if row else Window()
+
+
+def note_work(
+    cur: Cursor,
+    reads: Mapping[str, float],
+    blocked: Mapping[str, tuple[str, float]],
+) -> None:
+    """Record when jobs are read next and which intents cannot be attempted (and why)."""
+    for intent_id, at in reads.items():
+        cur.run(
+            "INSERT INTO pq_work (intent_id, next_read_at) VALUES (?, ?)"
+            " ON CONFLICT (intent_id) DO UPDATE SET next_read_at = excluded.next_read_at",
+            (intent_id, at),
+        )
+    for intent_id, (why, until) in blocked.items():
+        cur.run(
+            "INSERT INTO pq_work (intent_id, blocked, blocked_until) VALUES (?, ?, ?)"
+            " ON CONFLICT (intent_id) DO UPDATE SET blocked = excluded.blocked,"
+            " blocked_until = excluded.blocked_until",
+            (intent_id, why, until),
+        )
+
+
+def work_of(cur: Cursor, intent_ids: list[str]) -> dict[str, dict[str, Any]]:
+    if not intent_ids:
+        return {}
+    marks = ", ".join("?" for _ in intent_ids)
+    rows = cur.all(f"SELECT * FROM pq_work WHERE intent_id IN ({marks})", intent_ids)  # noqa: S608
+    return {str(r["intent_id"]): r for r in rows}
 
 
 def latest_vendor(cur: Cursor) -> str | None:

@@ -34,7 +34,60 @@ def list_intents(
         raise InvalidInput("older_than", "must not be negative")
     parts.projector.catch_up()
     flt = queries.ListFilter(statuses, actor, target, older_than, limit, offset)
-    return queries.list_intents(parts.db, flt, parts.clock())
+    rows = queries.list_intents(parts.db, flt, parts.clock())
+    explain(parts, rows)
+    return rows
+
+
+def explain(parts: Components, rows: list[dict[str, Any]]) -> None:
+    """Set each row's ``waiting_for``: why an open intent waits (None once terminal)."""
+    works = [row.pop("_work") for row in rows]
+    wanted = [w["intent_id"] for row, w in zip(rows, works, strict=True) if _open(row)]
+    if not wanted:
+        for row in rows:
+            row["waiting_for"] = None
+        return
+    view = health(parts)
+    with parts.db.reading() as cur:
+        noted = shared.work_of(cur, wanted)
+        alive = {r["worker"] for r in shared.workers(cur, parts.settings.lease_s) if r["alive"]}
+    for row, work in zip(rows, works, strict=True):
+        row["waiting_for"] = (
+            _why(parts, row, work, noted.get(work["intent_id"], {}), view, alive)
+            if _open(row)
+            else None
+        )
+
+
+def _open(row: dict[str, Any]) -> bool:
+    return row["status"] in ("QUEUED", "RETRYING", "SUBMITTED")
+
+
+def _why(
+    parts: Components,
+    row: dict[str, Any],
+    work: dict[str, Any],
+    noted: dict[str, Any],
+    view: dict[str, Any],
+    alive: set[str],
+) -> str:
+    if row["status"] == "SUBMITTED":
+        at = queries.iso(noted.get("next_read_at")) or "the next worker round"
+        return f"job {work['job_id']} at the vendor, next read at {at}"
+    if work["claim_until"] is not None:
+        worker = parts.log.intent(row["request_id"]).claimed_by or "an unknown worker"
+        gone = "" if worker in alive else " (gone)"
+        return f"attempt in flight in {worker}{gone} until {queries.iso(work['claim_until'])}"
+    if view["held"]:
+        return f"vendor held by {view['held']['by']}: {view['held']['reason']}"
+    blocked_until = noted.get("blocked_until")
+    if noted.get("blocked") and blocked_until and blocked_until > parts.clock().timestamp():
+        return str(noted["blocked"])
+    if view["state"] == "DEGRADED":
+        return f"breaker DEGRADED until {view['open_until']}"
+    if view["state"] == "RECOVERING":
+        return f"breaker RECOVERING until {view['probe_until']}"
+    return f"next attempt at {queries.iso(work['next_attempt_at'])}"
 
 
 def counts(parts: Components) -> dict[str, int]:
@@ -51,7 +104,13 @@ def health(parts: Components) -> dict[str, Any]:
     with parts.db.reading() as cur:
         vendor = vendor or shared.latest_vendor(cur)
         live = shared.window(cur, vendor, window_s) if vendor else shared.Window()
-    return queries.health(parts.db, parts.clock(), window_s, live=(live.calls, live.failures))
+    return queries.health(
+        parts.db,
+        parts.clock(),
+        window_s,
+        live=(live.calls, live.failures),
+        probe_lease_s=parts.settings.lease_s,
+    )
 
 
 def workers(parts: Components) -> list[dict[str, Any]]:
