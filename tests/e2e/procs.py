@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -90,10 +90,13 @@ def set_faults(url: str, **faults: Any) -> None:
 class Worker:
     """A ``proofqueue worker`` process that can be stopped gracefully or killed."""
 
-    def __init__(self, env: Mapping[str, str], log: Path, *flags: str) -> None:
+    def __init__(
+        self, env: Mapping[str, str], log: Path, *flags: str, prefix: Sequence[str] = ()
+    ) -> None:
+        """``prefix`` runs the worker under another command (``faketime -f +5m``)."""
         self.log = log.open("a")
         self.proc = subprocess.Popen(
-            [*CLI, "worker", *flags],
+            [*prefix, *CLI, "worker", *flags],
             env={**os.environ, **env},
             stdout=self.log,
             stderr=subprocess.STDOUT,

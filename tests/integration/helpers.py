@@ -27,7 +27,7 @@ from proofqueue import ProofQueue, Settings
 from proofqueue.adapters.store import is_postgres
 from proofqueue.domain.intent import intent_id
 
-CLI = (sys.executable, "-m", "proofqueue.entrypoints.cli")
+CLI = (sys.executable, "-m", "proofqueue")
 # Wide enough that rich never truncates a cell of the tables the tests read.
 COLUMNS = "400"
 # Each run is a fresh interpreter: keep its bytecode (outside the source tree) so that the
