@@ -221,7 +221,9 @@ async def read_json(request: Request, *, empty_ok: bool = False) -> dict[str, An
     if media != "application/json":
         raise Problem(415, "the body must be JSON, sent as Content-Type: application/json")
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+    if declared is not None and not declared.isdigit():
+        raise InvalidInput("Content-Length", "must be a whole number of bytes")
+    if declared is not None and int(declared) > MAX_BODY:
         raise Problem(413, f"the body must be at most {MAX_BODY} bytes")
     chunks: list[bytes] = []
     size = 0

@@ -278,6 +278,15 @@ def test_a_body_that_is_not_application_json_is_refused_with_415(api: Api) -> No
     assert events(api.pq) == 0
 
 
+def test_a_body_over_256_kib_is_refused_with_413(api: Api) -> None:
+    """An oversized body is refused with a JSON 413 before it is parsed; nothing written."""
+    big = {**ORDER, "params": {"brief": "x" * 300_000}}
+    answer = api.call("POST", "/intents", "agent-7", json=big)
+    assert answer.status_code == 413
+    assert "at most" in answer.json()["error"]
+    assert events(api.pq) == 0
+
+
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8080", "127.0.0.2", "", "a b"])
 def test_a_foreign_host_is_refused(api: Api, host: str) -> None:
     """A Host the server was not started for (DNS rebinding) is 403 before any handler."""
