@@ -135,7 +135,7 @@ class ProofQueue:
     def _drive(self, intent: Intent, wait: float) -> Receipt:
         """Attempt now if the breaker is OK; then react to the intent for up to ``wait`` s."""
         manager, guard = self.parts.manager, self.parts.guard
-        if manager is None or guard.sync(drive=False) != BreakerState.OK:
+        if manager is None or guard.sync(drive=False) != BreakerState.OK or guard.held is not None:
             return receipt_of(intent)
         request_id = intent.request_id
         manager.attempt(request_id)
@@ -164,6 +164,10 @@ class ProofQueue:
     def catch_up(self) -> None:
         """Bring the views up to date with the log (every read does this itself)."""
         self.parts.projector.catch_up()
+
+    def workers(self) -> list[dict[str, Any]]:
+        """The workers seen on this store, with their liveness and calls in flight."""
+        return reads.workers(self.parts)
 
     def list(
         self,
@@ -223,6 +227,15 @@ class ProofQueue:
         """Fail an intent the vendor holds no job for. Recorded with the operator's name."""
         return operate.cancel(self.parts, request_id, reason, operator)
 
+    def hold_vendor(self, *, reason: str, operator: str | None = None) -> None:
+        """Hold every call to the vendor, in every process, until ``release_vendor``.
+        Submits answer QUEUED meanwhile. Recorded with the operator's name and reason."""
+        operate.hold_vendor(self.parts, reason, operator)
+
+    def release_vendor(self, *, operator: str | None = None) -> None:
+        """End the operator's hold on the vendor."""
+        operate.release_vendor(self.parts, operator)
+
     # -- access tokens (HTTP API) --------------------------------------------------------
 
     def create_token(self, name: str, role: str) -> tuple[dict[str, Any], str]:
@@ -263,6 +276,7 @@ class ProofQueue:
             concurrency=concurrency or self.settings.concurrency,
             idle_s=self.settings.idle_s,
             name=self.parts.worker_name,
+            lease_s=self.settings.lease_s,
         ).run(stop)
 
     @contextmanager

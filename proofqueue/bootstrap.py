@@ -6,6 +6,7 @@ import time; the HTTP vendor client and PostgreSQL are imported only when config
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
@@ -21,6 +22,7 @@ from proofqueue.ports import Sealer, Vendor
 from proofqueue.process.decisions import Timing
 from proofqueue.process.guard import BreakerGuard
 from proofqueue.process.manager import ProcessManager
+from proofqueue.projections import shared
 from proofqueue.projections.live import LiveViews
 from proofqueue.projections.runner import Projector
 from proofqueue.projections.store import ViewDB
@@ -48,6 +50,10 @@ class Components:
     worker_name: str
 
     def close(self) -> None:
+        # This process's last calls count in the shared window; closing goes on even when
+        # the store is gone (they are only counts).
+        with contextlib.suppress(Exception):
+            self.guard.flush()
         close = getattr(self.vendor, "close", None)
         if callable(close):
             close()
@@ -72,6 +78,7 @@ def bootstrap(
         datastore = log.factory.datastore  # type: ignore[attr-defined]
         db = ViewDB(datastore, "postgres" if is_postgres(settings.store) else "sqlite")
         projector = Projector(log.recorder, log.mapper, db)
+        shared.ensure_tables(db)
     name = worker_name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     if vendor is None:
         vendor = http_vendor(settings)
@@ -82,6 +89,7 @@ def bootstrap(
         clock,
         name,
         probe_lease=timedelta(seconds=settings.lease_s),
+        db=db,
     )
     manager = None
     if vendor is not None:
@@ -95,6 +103,7 @@ def bootstrap(
                 reconcile_after_s=settings.reconcile_after_s,
                 poll_s=settings.poll_s,
                 poll_cap_s=settings.poll_cap_s,
+                call_s=settings.call_s,
             ),
             lease_s=settings.lease_s,
             clock=clock,
@@ -128,6 +137,7 @@ def http_vendor(settings: Settings) -> Vendor | None:
         api_key=key.get_secret_value() if key else None,
         connect_timeout=settings.connect_timeout_s,
         read_timeout=settings.read_timeout_s,
+        total_timeout=settings.call_s,
     )
 
 

@@ -31,10 +31,12 @@ deliverable. What either means is the caller's decision.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from proofqueue.domain.heartbeat import Heartbeat
 
 if TYPE_CHECKING:
     from proofqueue.domain.breaker_log import BreakerLog
@@ -159,10 +161,27 @@ class Sealer(Protocol):
 
 
 class Views(Protocol):
-    """What the worker reads from the views: due attempts and submitted jobs."""
+    """What the worker reads from the views and shares through the store: due attempts,
+    claimed attempts and submitted jobs (each within the worker's slots of work), and the
+    heartbeats that decide those slots."""
 
     def catch_up(self) -> int: ...
 
-    def due(self, now: datetime, limit: int) -> list[str]: ...
+    def due(self, now: datetime, limit: int, slots: Sequence[str] | None = None) -> list[str]: ...
 
-    def submitted(self, limit: int) -> list[tuple[str, str]]: ...
+    def claimed(self, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, int]]: ...
+
+    def submitted(
+        self, limit: int, slots: Sequence[str] | None = None
+    ) -> list[tuple[str, str]]: ...
+
+    def beat(
+        self,
+        beat: Heartbeat,
+        lease_s: float,
+        reads: Mapping[str, float],
+        blocked: Mapping[str, tuple[str, float]],
+    ) -> list[str]:
+        """Write this worker's heartbeat, when its jobs are read next and which intents it
+        cannot attempt (intent id -> why, until when); answer the live workers, sorted."""
+        ...

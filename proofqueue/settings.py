@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from proofqueue.domain.backoff import RetryPolicy
 from proofqueue.domain.breaker import BreakerPolicy
@@ -27,7 +27,9 @@ class Settings(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=256)
     connect_timeout_s: float = Field(default=3.0, gt=0)
     read_timeout_s: float = Field(default=10.0, gt=0)
-    # How long a claimed attempt is held before another worker may take it over.
+    # How long a claimed attempt is held before another worker may take it over, as
+    # watched by that worker's own monotonic clock (wall clocks may disagree). A vendor call
+    # is only started while it can end inside the lease: so lease_s must exceed call_s.
     lease_s: float = Field(default=30.0, gt=0)
     # After a create that timed out or lost its connection, how long to wait before looking
     # the job up (the vendor may still be committing it).
@@ -37,6 +39,21 @@ class Settings(BaseModel):
     poll_cap_s: float = Field(default=5.0, gt=0)
     # How often an idle worker looks at the log.
     idle_s: float = Field(default=0.2, gt=0)
+
+    @property
+    def call_s(self) -> float:
+        """The longest one vendor call may take: connect plus read timeout, enforced as the
+        HTTP client's deadline for the whole call."""
+        return self.connect_timeout_s + self.read_timeout_s
+
+    @model_validator(mode="after")
+    def _lease_holds_a_call(self) -> Settings:
+        if self.lease_s <= self.call_s:
+            raise ValueError(
+                f"lease_s ({self.lease_s:g}) must be longer than a vendor call may take"
+                f" (connect_timeout_s + read_timeout_s = {self.call_s:g})"
+            )
+        return self
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

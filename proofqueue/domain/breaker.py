@@ -6,7 +6,8 @@
     RECOVERING ──(probe failure ratio >= threshold)──> DEGRADED, open period doubled (capped)
 
 A call counts as failed when it failed transiently or took longer than ``slow_call_s``.
-In OK the window holds the calls of the last ``window_s`` seconds; in RECOVERING only the
+In OK the window holds the calls of the last ``window_s`` seconds (the window every process
+on the store shares, given to ``record``; or, alone, the machine's own); in RECOVERING only the
 probe results count; calls finishing while DEGRADED are ignored. Every method takes the
 time as an argument and returns a new ``Breaker`` and the transition it made, if any.
 """
@@ -119,18 +120,44 @@ class Breaker:
         return self
 
     def record(
-        self, now: datetime, *, failed: bool, duration_s: float, policy: BreakerPolicy
+        self,
+        now: datetime,
+        *,
+        failed: bool,
+        duration_s: float,
+        policy: BreakerPolicy,
+        shared: tuple[int, int] | None = None,
     ) -> tuple[Breaker, Transition | None]:
-        """A call finished. Slow calls count as failures."""
+        """A call finished. Slow calls count as failures.
+
+        ``shared`` is the (calls, failures) of the window every process on the store counts
+        into, this call included: then the machine judges that window, not its own."""
         failed = failed or duration_s > policy.slow_call_s
         if self.state == BreakerState.DEGRADED:
             return self, None
         if self.state == BreakerState.RECOVERING:
             return self._judge_probes(now, (*self.probe_results, failed), policy)
+        if shared is not None:
+            return self.judge(now, policy, *shared)
         start = now - timedelta(seconds=policy.window_s)
         window = (*tuple(item for item in self.window if item[0] > start), (now, failed))
         current = replace(self, window=window)
         ratio, calls = current.stats(now, policy)
+        return current._trip_if(now, policy, ratio, calls)
+
+    def judge(
+        self, now: datetime, policy: BreakerPolicy, calls: int, failures: int
+    ) -> tuple[Breaker, Transition | None]:
+        """Judge the shared window (calls and failures of every process): in OK, trip when
+        it holds enough calls failing at the threshold ratio."""
+        if self.state != BreakerState.OK:
+            return self, None
+        return self._trip_if(now, policy, failures / calls if calls else 0.0, calls)
+
+    def _trip_if(
+        self, now: datetime, policy: BreakerPolicy, ratio: float, calls: int
+    ) -> tuple[Breaker, Transition | None]:
+        current = self
         if calls >= policy.min_calls and ratio >= policy.failure_ratio:
             reason = (
                 f"failure ratio {ratio:.2f} >= {policy.failure_ratio:.2f}"

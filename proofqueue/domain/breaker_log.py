@@ -3,17 +3,30 @@
 Every process that shares the store reads the breaker's state from here, so they agree on
 it and a restart keeps it. A transition into RECOVERING names the worker that probes and how
 long its probe lease lasts; another worker may take the probing over once the lease ran out.
+An operator may hold the vendor (``Held``: no process calls it) and release it
+(``Released``); the hold is recorded with the operator's name and reason.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from proofqueue.domain.breaker import Breaker, BreakerState, Transition
 from proofqueue.domain.chained import ChainedAggregate, times_from_text
+from proofqueue.domain.errors import IllegalTransition
 from proofqueue.domain.intent import NAMESPACE
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Who holds the vendor, why, since when."""
+
+    by: str
+    reason: str
+    since: datetime
 
 
 def breaker_id(vendor: str) -> uuid.UUID:
@@ -65,12 +78,30 @@ class BreakerLog(ChainedAggregate):
             aggregate.prober = self.worker if is_probe else None
             aggregate.probe_until = self.probe_until
 
+    class Held(ChainedAggregate.Event):
+        """An operator holds the vendor: no process calls it until released."""
+
+        operator: str
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.hold = Hold(self.operator, self.reason, self.timestamp)
+
+    class Released(ChainedAggregate.Event):
+        operator: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.hold = None
+
     def __init__(self) -> None:
         """State is set by the events."""
         self.vendor = ""
         self.last: Transition | None = None
         self.prober: str | None = None
         self.probe_until: datetime | None = None
+        self.hold: Hold | None = None
 
     @classmethod
     def open(cls, vendor: str, now: datetime) -> BreakerLog:
@@ -79,6 +110,19 @@ class BreakerLog(ChainedAggregate):
     def breaker(self, epoch: datetime) -> Breaker:
         """The state machine as the log leaves it (OK since ``epoch`` if never moved)."""
         return Breaker.after(self.last) if self.last else Breaker(since=epoch)
+
+    def hold_calls(self, *, operator: str, reason: str, now: datetime) -> None:
+        """Hold every call to the vendor (refused while held already)."""
+        if self.hold is not None:
+            raise IllegalTransition(
+                self.vendor, "hold", "HELD", f"held by {self.hold.by} already; release it first"
+            )
+        self._chain(self.Held, now, operator=operator, reason=reason)
+
+    def release(self, *, operator: str, now: datetime) -> None:
+        if self.hold is None:
+            raise IllegalTransition(self.vendor, "release", "not held")
+        self._chain(self.Released, now, operator=operator)
 
     def record(self, transition: Transition, *, worker: str, probe_until: datetime | None) -> None:
         self._chain(

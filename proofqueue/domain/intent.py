@@ -80,6 +80,7 @@ class Intent(ChainedAggregate):
             if self.takeover:
                 aggregate.ambiguous = True
             aggregate.claim_until = self.lease_until
+            aggregate.claimed_by = self.worker
 
     class RetryScheduled(ChainedAggregate.Event):
         attempt: int
@@ -164,6 +165,7 @@ class Intent(ChainedAggregate):
         self.attempts = 0
         self.ambiguous = False
         self.claim_until: datetime | None = None
+        self.claimed_by: str | None = None
         self.next_attempt_at: datetime | None = event.timestamp
         self.last_error: str | None = None
         self.job_id: str | None = None
@@ -210,11 +212,14 @@ class Intent(ChainedAggregate):
         return self.status in TERMINAL
 
     def claimed(self, now: datetime) -> bool:
+        """An attempt is in flight by the claim's own clock (advisory: whether a claim may
+        be taken over is judged by the worker that watched it, not by wall clocks)."""
         return self.claim_until is not None and now < self.claim_until
 
     def is_due(self, now: datetime) -> bool:
-        """An attempt may start now (in the rules' view; the breaker decides too)."""
-        if self.status not in OPEN or self.claimed(now):
+        """An unclaimed attempt may start now (in the rules' view; the breaker decides too).
+        A claimed one is due again only once a worker takes the claim over."""
+        if self.status not in OPEN or self.claim_until is not None:
             return False
         return self.next_attempt_at is None or self.next_attempt_at <= now
 
@@ -229,10 +234,14 @@ class Intent(ChainedAggregate):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def start_attempt(self, *, worker: str, lease: timedelta, now: datetime) -> int:
-        """Claim the next attempt. The save of this event is the lock."""
+    def start_attempt(
+        self, *, worker: str, lease: timedelta, now: datetime, take_over: bool = False
+    ) -> int:
+        """Claim the next attempt. The save of this event is the lock. A claim that was
+        never resolved is only taken over when the caller says its lease ran out
+        (``take_over``); the new attempt then counts as possibly sent before."""
         self.check_open("start an attempt on")
-        if self.claimed(now):
+        if self.claim_until is not None and not take_over:
             raise IllegalTransition(self.request_id, "start an attempt on", "claimed elsewhere")
         takeover = self.claim_until is not None  # a claim that was never resolved
         self._chain(

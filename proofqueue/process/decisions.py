@@ -51,6 +51,8 @@ class Timing:
     reconcile_after_s: float = 10.0
     poll_s: float = 0.5
     poll_cap_s: float = 5.0
+    # The longest one vendor call may take (its whole deadline).
+    call_s: float = 20.0
 
 
 # -- decision values ---------------------------------------------------------------------

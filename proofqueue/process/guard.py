@@ -1,24 +1,32 @@
-"""The breaker in a running process: the pure machine, fed by this process's vendor calls,
-kept in step with the shared ``BreakerLog``.
+"""The breaker in a running process: the pure machine, fed by the vendor calls of every
+process on the store, kept in step with the shared ``BreakerLog``.
 
 The state (and every transition, with its reason) lives in the log, so every process that
-shares the store agrees on it. The window of recent calls is this process's own. When two
-processes decide a transition at once, optimistic concurrency lets one win and the other
-adopts the winner's state.
+shares the store agrees on it. The window of recent calls lives in the store too
+(``pq_calls``, per vendor and per second): each process counts its calls in memory (O(1) a
+call) and adds them to the store's current second at most every ``flush_s``, reading back
+the whole window as it does; its decisions judge that shared window plus its own calls not
+yet written. So N workers trip the breaker on the same total as one. When two processes
+decide a transition at once, optimistic concurrency lets one win and the other adopts the
+winner's state.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from eventsourcing.persistence import IntegrityError
 
 from proofqueue.domain.breaker import Breaker, BreakerPolicy, BreakerState, Transition
-from proofqueue.domain.breaker_log import BreakerLog
+from proofqueue.domain.breaker_log import BreakerLog, Hold
+from proofqueue.domain.errors import IllegalTransition
 from proofqueue.ports import IntentStore
+from proofqueue.projections import shared
+from proofqueue.projections.store import ViewDB
 
 logger = logging.getLogger("proofqueue.breaker")
 
@@ -32,6 +40,8 @@ class BreakerGuard:
         clock: Callable[[], datetime],
         worker: str,
         probe_lease: timedelta,
+        db: ViewDB | None = None,
+        flush_s: float = 0.25,
     ) -> None:
         self.log = log
         self.vendor = vendor
@@ -44,15 +54,51 @@ class BreakerGuard:
         self._version = 0
         self._prober: str | None = None
         self._probe_until: datetime | None = None
+        self._hold: Hold | None = None
+        self.db = db
+        self.flush_s = flush_s
+        self._pending = shared.Window()  # calls counted here, not yet in the store
+        self._shared = shared.Window()  # the store's window at the last flush
+        self._flushed_at = time.monotonic()
+        self._flushes = 0
 
     @property
     def state(self) -> BreakerState:
         return self._machine.state
 
+    @property
+    def held(self) -> Hold | None:
+        """The operator's hold on the vendor, as of the last ``sync``."""
+        return self._hold
+
+    def hold(self, *, operator: str, reason: str) -> None:
+        """Hold every call to the vendor, in every process on the store."""
+        self._change(lambda log: log.hold_calls(operator=operator, reason=reason, now=self.clock()))
+
+    def release(self, *, operator: str) -> None:
+        self._change(lambda log: log.release(operator=operator, now=self.clock()))
+
+    def _change(self, change: Callable[[BreakerLog], None]) -> None:
+        for _ in range(5):
+            log = self._load() or BreakerLog.open(self.vendor, self.clock())
+            change(log)
+            try:
+                self.log.save(log)
+            except IntegrityError:
+                continue  # another process wrote meanwhile: look again
+            with self._lock:
+                self._adopt()
+            return
+        raise IllegalTransition(self.vendor, "change the hold of", "busy", "try again")
+
     def snapshot(self, now: datetime) -> tuple[BreakerState, float, int]:
+        """State, failure ratio and calls of the window this process judges."""
         with self._lock:
-            ratio, calls = self._machine.stats(now, self.policy)
-            return self._machine.state, ratio, calls
+            if self.db is None:
+                ratio, calls = self._machine.stats(now, self.policy)
+                return self._machine.state, ratio, calls
+            seen = self._shared.plus(self._pending.calls, self._pending.failures)
+            return self._machine.state, seen.ratio, seen.calls
 
     def sync(self, *, drive: bool = True) -> BreakerState:
         """Adopt the log's state. With ``drive`` (the worker's loop), also let time pass,
@@ -81,6 +127,8 @@ class BreakerGuard:
         """May this process send a call now? In RECOVERING only the prober may, and only
         as many calls as there are probes."""
         with self._lock:
+            if self._hold is not None:
+                return False
             if self._machine.state == BreakerState.RECOVERING and self._prober != self.worker:
                 return False
             if not self._machine.may_call(self.policy):
@@ -94,14 +142,58 @@ class BreakerGuard:
             self._machine = self._machine.unsent()
 
     def record(self, *, failed: bool, duration_s: float) -> None:
+        """A call finished: count it (O(1)) and judge the shared window."""
+        failed = failed or duration_s > self.policy.slow_call_s
         with self._lock:
+            window = None
+            if self.db is not None:
+                self._pending = self._pending.plus(1, int(failed))
+                seen = self._shared.plus(self._pending.calls, self._pending.failures)
+                window = (seen.calls, seen.failures)
             machine, transition = self._machine.record(
-                self.clock(), failed=failed, duration_s=duration_s, policy=self.policy
+                self.clock(),
+                failed=failed,
+                duration_s=duration_s,
+                policy=self.policy,
+                shared=window,
             )
             if transition is None:
                 self._machine = machine
             else:
                 self._commit(machine, transition)
+        if time.monotonic() - self._flushed_at >= self.flush_s:
+            self.flush()
+
+    def flush(self) -> shared.Window:
+        """Add the calls counted here to the store's window and read the whole window back:
+        one short transaction, whatever the window holds."""
+        if self.db is None:
+            return shared.Window()
+        with self._lock:
+            pending, self._pending = self._pending, shared.Window()
+            self._flushed_at = time.monotonic()
+            self._flushes += 1
+            prune = self._flushes % 1000 == 1
+        try:
+            with self.db.transaction() as cur:
+                shared.record_calls(cur, self.vendor, pending.calls, pending.failures)
+                if prune:
+                    shared.prune_calls(cur)
+                seen = shared.window(cur, self.vendor, self.policy.window_s)
+        except Exception:
+            with self._lock:  # not written: count them again next time
+                self._pending = self._pending.plus(pending.calls, pending.failures)
+            raise
+        with self._lock:
+            self._shared = seen
+            # Calls of other processes may have tipped the shared window: judge it now.
+            total = seen.plus(self._pending.calls, self._pending.failures)
+            machine, transition = self._machine.judge(
+                self.clock(), self.policy, total.calls, total.failures
+            )
+            if transition is not None:
+                self._commit(machine, transition)
+        return seen
 
     # -- the shared log ------------------------------------------------------------------
 
@@ -113,6 +205,7 @@ class BreakerGuard:
         if log is None or log.version == self._version:
             return
         self._version = log.version
+        self._hold = log.hold
         self._prober = log.prober
         self._probe_until = log.probe_until
         adopted = log.breaker(self._machine.since)
@@ -137,6 +230,7 @@ class BreakerGuard:
             return
         self._machine = machine
         self._version = log.version
+        self._hold = log.hold
         self._prober = self.worker if probing else None
         self._probe_until = probe_until
         level = logging.WARNING if transition.to_state == BreakerState.DEGRADED else logging.INFO

@@ -23,8 +23,8 @@ from eventsourcing.persistence import IntegrityError
 
 from proofqueue.chaos import maybe_crash
 from proofqueue.domain.breaker import BreakerState
-from proofqueue.domain.errors import IllegalTransition, IntentNotFound
-from proofqueue.domain.intent import Intent, Status
+from proofqueue.domain.errors import ConfigurationError, IllegalTransition, IntentNotFound
+from proofqueue.domain.intent import Intent, Status, intent_id
 from proofqueue.domain.request import split_target
 from proofqueue.domain.sanitize import redact_text, secret_values
 from proofqueue.ports import Found, IntentStore, JobOrder, Sealer, Transient, Vendor
@@ -53,6 +53,9 @@ log = logging.getLogger("proofqueue.worker")
 
 T = TypeVar("T")
 
+# How long an intent whose params cannot be opened is left aside before it is tried again.
+BLOCKED_S = 60.0
+
 # The longest error detail recorded in the trail (a budget failure quotes the last error).
 DETAIL_MAX = 1000
 
@@ -68,6 +71,27 @@ class _Poll:
     misses: int = 0
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """An attempt this worker claimed, and how long it may still call the vendor: a call
+    must end inside the lease, measured by this process's monotonic clock from before the
+    claim was saved, so that it ends before any other worker may take the claim over."""
+
+    attempt: int
+    started: float
+    lease_s: float
+    call_s: float
+
+    def may_call(self) -> bool:
+        return time.monotonic() - self.started + self.call_s < self.lease_s
+
+
+def _describe_decision(decided: Recordable) -> str:
+    if isinstance(decided, Submit):
+        return f"the submission of job {decided.job_id}"
+    return type(decided).__name__
+
+
 @dataclass
 class ProcessManager:
     log: IntentStore
@@ -79,6 +103,8 @@ class ProcessManager:
     clock: Callable[[], datetime]
     worker: str
     rand: Callable[[], float] = field(default=random.random)
+    # Intents whose params this process cannot open: intent id -> (why, until when, epoch).
+    blocked: dict[str, tuple[str, float]] = field(default_factory=dict)
     _polls: dict[str, _Poll] = field(default_factory=dict)
 
     def react(self, intent: Intent) -> float | None:
@@ -97,61 +123,121 @@ class ProcessManager:
 
     # -- one attempt ----------------------------------------------------------------------
 
-    def attempt(self, request_id: str) -> None:
-        """Run the next attempt of ``request_id`` if it is due and the breaker allows."""
+    def attempt(self, request_id: str, *, take_over: int | None = None) -> None:
+        """Run the next attempt of ``request_id`` if it is due and the breaker allows.
+
+        ``take_over`` is the version of an unresolved claim that the caller watched for a
+        whole lease (by its own monotonic clock): that claim is taken over, as long as the
+        intent has not moved since."""
         intent = self.log.intent(request_id)
         now = self.clock()
-        if not intent.is_due(now):
-            return
-        if not intent.budget_left(now):
+        if take_over is not None:
+            if intent.claim_until is None or intent.version != take_over:
+                return None  # resolved or taken meanwhile
+        elif not intent.is_due(now):
+            return None
+        if not intent.budget_left(now) and take_over is None:
             self._budget_spent(intent, BudgetSpent("no attempts or time left", False))
-            return
-        if not self.guard.admit():
-            return
+            return None
         try:
-            intent.start_attempt(worker=self.worker, lease=self._lease, now=now)
+            order = self._order(intent)  # before claiming: an attempt that cannot be sent
+        except ConfigurationError as exc:  # is not spent
+            self._block(intent, "params cannot be opened with this key", str(exc))
+            return None
+        if not self.guard.admit():
+            return None
+        previous = intent.claimed_by
+        started = time.monotonic()  # the lease counts from before the claim is saved
+        try:
+            intent.start_attempt(
+                worker=self.worker, lease=self._lease, now=now, take_over=take_over is not None
+            )
             self.log.save(intent)
         except (IntegrityError, IllegalTransition):
             self.guard.unsent()
-            return  # another worker claimed it first
+            return None  # another worker claimed it first
+        if take_over is not None:
+            log.warning(
+                "%s: took over attempt %d from %s, whose lease ran out; looking the job up first",
+                intent.request_id,
+                intent.attempts - 1,
+                previous,
+            )
         maybe_crash("after_claim")
+        claim = _Claim(intent.attempts, started, self.lease_s, self.timing.call_s)
         step: Lookup | Create = decide_after_claim(intent)
         if isinstance(step, Lookup):
+            if not claim.may_call():
+                return self._lease_too_short(intent)
             found = self._call(lambda: self.vendor.find_jobs(intent.request_id))
             self._warn_many(intent, found)
             decided = decide_after_lookup(found, intent, self.clock(), self.timing, self.rand())
             if not isinstance(decided, Create):
-                self._carry_out(intent, decided)
-                return
+                self._carry_out(intent, decided, claim)
+                return None
             step = decided
-        order = self._order(intent)
+        if not claim.may_call():
+            return self._lease_too_short(intent)
         outcome = self._call(lambda: self.vendor.create_job(order))
         self._carry_out(
             intent,
             decide_after_create(outcome, intent, self.clock(), self.timing, self.rand(), step.note),
+            claim,
+        )
+        return None
+
+    def _block(self, intent: Intent, why: str, detail: str) -> None:
+        """Leave an intent aside for a minute, saying why (shown as its ``waiting_for``)."""
+        key = str(intent.id)
+        if key not in self.blocked:
+            log.error("%s: %s: %s", intent.request_id, why, detail)
+        self.blocked[key] = (why, time.time() + BLOCKED_S)
+
+    def next_reads(self) -> dict[str, float]:
+        """When each followed job is read next (intent id -> epoch seconds)."""
+        now, wall = time.monotonic(), time.time()
+        return {
+            str(intent_id(request_id)): wall + poll.at - now
+            for request_id, poll in list(self._polls.items())
+        }
+
+    def _lease_too_short(self, intent: Intent) -> None:
+        """Too little of the claim's lease is left for a call to end inside it: send
+        nothing. The claim stays, and is taken over (and reconciled) once it runs out."""
+        log.warning(
+            "%s: the lease of attempt %d is nearly over; not calling the vendor",
+            intent.request_id,
+            intent.attempts,
         )
 
-    def _budget_spent(self, intent: Intent, spent: BudgetSpent) -> None:
+    def _budget_spent(
+        self, intent: Intent, spent: BudgetSpent, claim: _Claim | None = None
+    ) -> None:
         decided = decide_budget_spent(intent, spent)
         if isinstance(decided, Fail):
-            self._record(intent, decided)
+            self._record(intent, decided, claim)
             return
-        if not self.guard.admit():
+        if not self.guard.admit() or (claim is not None and not claim.may_call()):
             why = "the breaker holds calls back"
-            self._record(intent, await_lookup(intent, why, self.clock(), self.timing, self.rand()))
+            decided_later = await_lookup(intent, why, self.clock(), self.timing, self.rand())
+            self._record(intent, decided_later, claim)
             return
         found = self._call(lambda: self.vendor.find_jobs(intent.request_id))
         self._warn_many(intent, found)
         self._record(
             intent,
             decide_after_last_lookup(found, intent, spent, self.clock(), self.timing, self.rand()),
+            claim,
         )
 
     def _carry_out(
-        self, intent: Intent, decided: Submit | Fail | ScheduleRetry | BudgetSpent
+        self,
+        intent: Intent,
+        decided: Submit | Fail | ScheduleRetry | BudgetSpent,
+        claim: _Claim | None,
     ) -> None:
         if isinstance(decided, BudgetSpent):
-            self._budget_spent(intent, decided)
+            self._budget_spent(intent, decided, claim)
             return
         if isinstance(decided, ScheduleRetry):
             log.info(
@@ -160,7 +246,7 @@ class ProcessManager:
                 intent.attempts,
                 self._clean(intent, decided.detail),
             )
-        self._record(intent, decided)
+        self._record(intent, decided, claim)
 
     # -- following a submitted job --------------------------------------------------------
 
@@ -230,9 +316,24 @@ class ProcessManager:
         maybe_crash("after_vendor_answer")
         return outcome
 
-    def _record(self, intent: Intent, decided: Recordable) -> None:
-        """Record a decision; on a concurrent write, reload and apply it again."""
+    def _record(self, intent: Intent, decided: Recordable, claim: _Claim | None = None) -> None:
+        """Record a decision; on a concurrent write, reload and apply it again. A decision
+        made under a claim is recorded only while that claim is still this worker's: a
+        worker paused past its lease must not record over the one that took over (which
+        looks the job up before buying)."""
         for _ in range(5):
+            if claim is not None and (
+                intent.claimed_by != self.worker or intent.attempts != claim.attempt
+            ):
+                log.warning(
+                    "%s: attempt %d was taken over by %s; not recording %s (the job is"
+                    " looked up by the attempt that took over)",
+                    intent.request_id,
+                    claim.attempt,
+                    intent.claimed_by,
+                    _describe_decision(decided),
+                )
+                return
             try:
                 self._apply(intent, decided)
                 self.log.save(intent)

@@ -3,13 +3,26 @@
 Each round catches the views up, lets the breaker tick, then hands out reads of submitted
 jobs and due attempts to a pool of at most ``concurrency`` calls in flight. While the
 breaker is DEGRADED nothing is sent; while RECOVERING only its probes are.
+
+Work is partitioned: every intent falls in one of 16 slots (the first hex digit of its id),
+and the live workers, sorted by name, share the slots out (``queries.slots_of``). A worker
+reads, claims and follows only the intents of its own slots, so N workers neither read one
+job N times nor collide on claims. Which workers are live comes from their heartbeats
+(``pq_workers``), written each ``beat_s``.
+
+A claim left unresolved (its worker died or was paused) is taken over by the worker whose
+slots it falls in, once that worker has watched it unchanged for a whole lease by its own
+monotonic clock: wall clocks that disagree by minutes change nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,9 +30,11 @@ from datetime import datetime
 from typing import Any
 
 from proofqueue.domain.breaker import BreakerState
+from proofqueue.domain.heartbeat import Heartbeat
 from proofqueue.ports import Views
 from proofqueue.process.guard import BreakerGuard
 from proofqueue.process.manager import ProcessManager
+from proofqueue.projections import queries
 
 log = logging.getLogger("proofqueue.worker")
 
@@ -33,6 +48,13 @@ class Worker:
     concurrency: int
     idle_s: float
     name: str
+    lease_s: float
+    beat_s: float = 1.0
+    slots: list[str] | None = None  # None until the first heartbeat: then every slot
+    members: list[str] = field(default_factory=list)
+    _started_at: float = field(default_factory=time.time)
+    _beat_at: float = 0.0
+    _watch: dict[str, tuple[int, float]] = field(default_factory=dict)
     _inflight: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
@@ -43,24 +65,59 @@ class Worker:
         width = self.concurrency
         log.info("worker %s started (%d in flight at most)", self.name, width)
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="pq-call") as pool:
-            while not stop.is_set():
-                try:
-                    busy = self.step(pool, width)
-                except Exception:  # the store or the network failed: log, wait, go on
-                    log.exception("worker round failed; trying again in 1 s")
-                    stop.wait(1.0)
-                    continue
-                if not busy:
-                    self._wake.wait(self.idle_s)  # a call finished, or time passed
-                    self._wake.clear()
+            try:
+                self._run(pool, width, stop)
+            finally:
+                pool.shutdown(wait=True)
+                self._heartbeat(stopped=True)
         log.info("worker %s stopped", self.name)
+
+    def _run(self, pool: ThreadPoolExecutor, width: int, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                busy = self.step(pool, width)
+            except Exception:  # the store or the network failed: log, wait, go on
+                log.exception("worker round failed; trying again in 1 s")
+                stop.wait(1.0)
+                continue
+            if not busy:
+                self._wake.wait(self.idle_s)  # a call finished, or time passed
+                self._wake.clear()
+
+    def _heartbeat(self, *, stopped: bool = False) -> None:
+        """Beat, and take this worker's share of the slots among the live workers."""
+        beat = Heartbeat(
+            worker=self.name,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started_at=self._started_at,
+            in_flight=len(self._inflight),
+            stopped=stopped,
+        )
+        blocked, self.manager.blocked = self.manager.blocked, {}
+        try:
+            members = self.views.beat(beat, self.lease_s, self.manager.next_reads(), blocked)
+        except Exception:
+            self.manager.blocked.update(blocked)  # not written: again next beat
+            if stopped:
+                return  # going away anyway: the others see the beats stop
+            raise
+        self._beat_at = time.monotonic()
+        if self.name not in members:
+            members = sorted([*members, self.name])
+        if members != self.members:
+            log.info("workers alive: %s; this one is %s", ", ".join(members), self.name)
+        self.members = members
+        self.slots = queries.slots_of(members.index(self.name), len(members))
 
     def step(self, pool: ThreadPoolExecutor, width: int) -> bool:
         """One round: catch up, let the breaker tick, hand out due work. True if busy."""
         self.views.catch_up()
+        if self.slots is None or time.monotonic() - self._beat_at >= self.beat_s:
+            self._heartbeat()
         state = self.guard.sync()
         free = width - len(self._inflight)
-        if free <= 0 or state == BreakerState.DEGRADED:
+        if free <= 0 or state == BreakerState.DEGRADED or self.guard.held is not None:
             return False
         probing = state != BreakerState.OK
         # Reads of submitted jobs first, with up to half the free slots: a job the vendor has
@@ -68,7 +125,13 @@ class Worker:
         handed = self._follow_jobs(pool, max(1, free // 2), probing=probing)
         limit = free - handed if not probing else self.guard.policy.probes
         started = 0
-        for request_id in self._candidates(limit):
+        for request_id, version in self._expired_claims():
+            if started >= limit:
+                break
+            if self._start(pool, request_id, self._take_over, request_id, version):
+                self._watch.pop(request_id, None)
+                started += 1
+        for request_id in self._candidates(limit - started):
             if started >= limit:
                 break
             if self._start(pool, request_id, self.manager.attempt, request_id):
@@ -81,7 +144,7 @@ class Worker:
     def _follow_jobs(self, pool: ThreadPoolExecutor, free: int, *, probing: bool) -> int:
         """Read submitted jobs whose next read is due. While the breaker is RECOVERING each
         read is a probe, so reads can bring it back to OK when no attempt is due."""
-        jobs = self.views.submitted(1000)
+        jobs = self.views.submitted(1000, self.slots)
         self.manager.forget_polls({request_id for request_id, _ in jobs})
         handed = 0
         for request_id, job_id in jobs:
@@ -100,12 +163,35 @@ class Worker:
     def _candidates(self, wanted: int) -> list[str]:
         """Due intents, oldest first. Workers sharing a store would all reach for the same
         oldest few, so each takes a random pick among the oldest ``4 * wanted``."""
-        window = self.views.due(self.clock(), 4 * wanted + len(self._inflight))
+        if wanted <= 0:
+            return []
+        window = self.views.due(self.clock(), 4 * wanted + len(self._inflight), self.slots)
         fresh = [request_id for request_id in window if request_id not in self._inflight]
         if len(fresh) > wanted:
             picked = set(self._pick.sample(fresh, wanted))
             fresh = [request_id for request_id in fresh if request_id in picked]
         return fresh
+
+    def _expired_claims(self) -> list[tuple[str, int]]:
+        """Claims in this worker's slots that it watched unchanged for a whole lease."""
+        now = time.monotonic()
+        seen = self.views.claimed(1000, self.slots)
+        watched = {request_id for request_id, _ in seen}
+        for gone in [key for key in self._watch if key not in watched]:
+            del self._watch[gone]
+        expired = []
+        for request_id, version in seen:
+            if request_id in self._inflight:
+                continue
+            first = self._watch.get(request_id)
+            if first is None or first[0] != version:
+                self._watch[request_id] = (version, now)
+            elif now - first[1] >= self.lease_s:
+                expired.append((request_id, version))
+        return expired
+
+    def _take_over(self, request_id: str, version: int) -> None:
+        self.manager.attempt(request_id, take_over=version)
 
     def _start(
         self, pool: ThreadPoolExecutor, key: str, fn: Callable[..., None], *args: Any

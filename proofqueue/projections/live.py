@@ -1,12 +1,14 @@
 """The live views as the worker sees them (the ``Views`` port): caught up from the log on
-demand, queried for due attempts and submitted jobs."""
+demand, queried for due and claimed attempts and submitted jobs, and the heartbeats."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from proofqueue.projections import queries
+from proofqueue.domain.heartbeat import Heartbeat
+from proofqueue.projections import queries, shared
 from proofqueue.projections.runner import Projector
 from proofqueue.projections.store import ViewDB
 
@@ -19,8 +21,23 @@ class LiveViews:
     def catch_up(self) -> int:
         return self.projector.catch_up()
 
-    def due(self, now: datetime, limit: int) -> list[str]:
-        return queries.due(self.db, now, limit)
+    def due(self, now: datetime, limit: int, slots: Sequence[str] | None = None) -> list[str]:
+        return queries.due(self.db, now, limit, slots)
 
-    def submitted(self, limit: int) -> list[tuple[str, str]]:
-        return queries.submitted(self.db, limit)
+    def claimed(self, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, int]]:
+        return queries.claimed(self.db, limit, slots)
+
+    def submitted(self, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        return queries.submitted(self.db, limit, slots)
+
+    def beat(
+        self,
+        beat: Heartbeat,
+        lease_s: float,
+        reads: Mapping[str, float],
+        blocked: Mapping[str, tuple[str, float]],
+    ) -> list[str]:
+        with self.db.transaction() as cur:
+            shared.beat(cur, beat)
+            shared.note_work(cur, reads, blocked)
+            return shared.live_workers(cur, lease_s)

@@ -14,7 +14,7 @@ OPEN = ("QUEUED", "RETRYING")
 STATUSES = ("QUEUED", "RETRYING", "SUBMITTED", "SETTLED", "FAILED")
 
 
-def _iso(epoch: float | None) -> str | None:
+def iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch is not None else None
 
 
@@ -26,6 +26,7 @@ class ListFilter:
     older_than_s: float | None = None
     limit: int = 100
     offset: int = 0
+    request_id: str | None = None
 
 
 def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, Any]]:
@@ -39,6 +40,9 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
         params.extend((min(ranks), max(ranks)))
         where.append(f"status IN ({', '.join('?' for _ in flt.statuses)})")
         params.extend(flt.statuses)
+    if flt.request_id is not None:
+        where.append("request_id = ?")
+        params.append(flt.request_id)
     if flt.actor is not None:
         where.append("actor = ?")
         params.append(flt.actor)
@@ -51,7 +55,8 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = db.query(
         "SELECT request_id, status, actor, target, attempts, last_error, next_attempt_at,"  # noqa: S608  (clauses are fixed text, values are bound)
-        f" queued_at FROM pq_intents {clause} ORDER BY sort_rank, queued_at, request_id"
+        " queued_at, intent_id, job_id, claim_until"
+        f" FROM pq_intents {clause} ORDER BY sort_rank, queued_at, request_id"
         " LIMIT ? OFFSET ?",
         (*params, flt.limit, flt.offset),
     )
@@ -63,9 +68,15 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
             "target": r["target"],
             "attempts": r["attempts"],
             "last_error": r["last_error"],
-            "next_attempt_at": _iso(r["next_attempt_at"]) if r["status"] in OPEN else None,
-            "queued_at": _iso(r["queued_at"]),
+            "next_attempt_at": iso(r["next_attempt_at"]) if r["status"] in OPEN else None,
+            "queued_at": iso(r["queued_at"]),
             "age_s": round(max(0.0, now.timestamp() - r["queued_at"]), 3),
+            "_work": {
+                "intent_id": r["intent_id"],
+                "job_id": r["job_id"],
+                "claim_until": r["claim_until"],
+                "next_attempt_at": r["next_attempt_at"],
+            },
         }
         for r in rows
     ]
@@ -77,29 +88,70 @@ def counts(db: ViewDB) -> dict[str, int]:
     return {status: found.get(status, 0) for status in STATUSES}
 
 
-def due(db: ViewDB, now: datetime, limit: int) -> list[str]:
-    """request_ids whose next attempt is due and unclaimed, oldest queued first."""
-    at = now.timestamp()
+SLOTS = "0123456789abcdef"  # the first hex digit of an intent's id: 16 slots of work
+
+
+def slots_of(rank: int, members: int) -> list[str]:
+    """The slots a worker owns: the ``rank``-th of ``members`` live workers (sorted by
+    name) owns every slot whose number is ``rank`` modulo ``members``."""
+    members = max(members, 1)
+    return [slot for n, slot in enumerate(SLOTS) if n % members == rank % members]
+
+
+def _in_slots(slots: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
+    if slots is None or len(slots) == len(SLOTS):
+        return "", ()
+    return f" AND substr(intent_id, 1, 1) IN ({', '.join('?' for _ in slots)})", tuple(slots)
+
+
+def due(db: ViewDB, now: datetime, limit: int, slots: Sequence[str] | None = None) -> list[str]:
+    """request_ids whose next attempt is due and unclaimed, the longest due first (a queued
+    intent is due from the moment it was queued), in the given slots."""
+    where, params = _in_slots(slots)
     rows = db.query(
-        "SELECT request_id FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"
-        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
-        " AND (claim_until IS NULL OR claim_until <= ?) ORDER BY queued_at LIMIT ?",
-        (at, at, limit),
+        "SELECT request_id FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"  # noqa: S608  (fixed text)
+        f" AND claim_until IS NULL AND next_attempt_at <= ?{where}"
+        " AND NOT EXISTS (SELECT 1 FROM pq_work w WHERE w.intent_id = pq_intents.intent_id"
+        " AND w.blocked_until > ?) ORDER BY next_attempt_at LIMIT ?",
+        (now.timestamp(), *params, now.timestamp(), limit),
     )
     return [r["request_id"] for r in rows]
 
 
-def submitted(db: ViewDB, limit: int) -> list[tuple[str, str]]:
+def claimed(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, int]]:
+    """(request_id, version) of open intents whose attempt is claimed, in the given slots."""
+    where, params = _in_slots(slots)
     rows = db.query(
-        "SELECT request_id, job_id FROM pq_intents WHERE status = 'SUBMITTED'"
-        " ORDER BY updated_at LIMIT ?",
-        (limit,),
+        "SELECT request_id, version FROM pq_intents"  # noqa: S608  (fixed text)
+        f" WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NOT NULL{where}"
+        " ORDER BY claim_until LIMIT ?",
+        (*params, limit),
+    )
+    return [(r["request_id"], int(r["version"])) for r in rows]
+
+
+def submitted(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(request_id, job_id) of submitted intents, in the given slots."""
+    where, params = _in_slots(slots)
+    rows = db.query(
+        "SELECT request_id, job_id FROM pq_intents WHERE status = 'SUBMITTED'"  # noqa: S608  (fixed text)
+        f"{where} ORDER BY updated_at LIMIT ?",
+        (*params, limit),
     )
     return [(r["request_id"], r["job_id"]) for r in rows]
 
 
-def health(db: ViewDB, now: datetime, window_s: float, limit: int = 20) -> dict[str, Any]:
-    """The breaker health view (the first vendor's, or OK when no breaker moved yet)."""
+def health(
+    db: ViewDB,
+    now: datetime,
+    window_s: float,
+    limit: int = 20,
+    live: tuple[int, int] | None = None,
+    probe_lease_s: float = 30.0,
+) -> dict[str, Any]:
+    """The breaker health view (the latest breaker's, or OK when no breaker moved yet).
+    ``live`` is the (calls, failures) of the shared window now; without it (a replay as of
+    a past moment) the ratio and calls are those of the last transition."""
     latest = db.query("SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1")
     backlog_rows = db.query(
         "SELECT COUNT(*) AS n, MIN(queued_at) AS oldest FROM pq_intents"
@@ -109,9 +161,13 @@ def health(db: ViewDB, now: datetime, window_s: float, limit: int = 20) -> dict[
     oldest = backlog_rows[0]["oldest"] if backlog_rows else None
     transitions: list[dict[str, Any]] = []
     state, since, ratio, calls, vendor = "OK", None, 0.0, 0, None
+    open_until = probe_until = None
     if latest:
         top = latest[0]
-        state, since = top["to_state"], _iso(top["at"])
+        state, since = top["to_state"], iso(top["at"])
+        open_until = iso(top["open_until"])
+        if state == "RECOVERING":
+            probe_until = iso(top["at"] + probe_lease_s)
         ratio, calls, vendor = top["failure_ratio"], top["calls"], top["vendor"]
         rows = db.query(
             "SELECT * FROM pq_breaker WHERE breaker_id = ? AND from_state IS NOT NULL"
@@ -120,20 +176,31 @@ def health(db: ViewDB, now: datetime, window_s: float, limit: int = 20) -> dict[
         )
         transitions = [
             {
-                "at": _iso(r["at"]),
+                "at": iso(r["at"]),
                 "from": r["from_state"],
                 "to": r["to_state"],
                 "reason": r["reason"],
                 "failure_ratio": r["failure_ratio"],
                 "calls": r["calls"],
-                "open_until": _iso(r["open_until"]),
+                "open_until": iso(r["open_until"]),
             }
             for r in reversed(rows)
         ]
+    if live is not None:
+        calls, ratio = live[0], round(live[1] / live[0], 4) if live[0] else 0.0
+    held = None
+    if vendor is not None:
+        holds = db.query("SELECT * FROM pq_holds WHERE vendor = ?", (vendor,))
+        if holds:
+            hold = holds[0]
+            held = {"by": hold["held_by"], "reason": hold["reason"], "since": iso(hold["since"])}
     return {
         "vendor": vendor,
+        "held": held,
         "state": state,
         "since": since,
+        "open_until": open_until,
+        "probe_until": probe_until,
         "failure_ratio": ratio,
         "calls_in_window": calls,
         "window_s": window_s,

@@ -19,6 +19,29 @@ from proofqueue.domain.breaker_log import BreakerLog
 from proofqueue.domain.intent import Intent
 from proofqueue.projections.store import Cursor, ViewDB
 
+# Tables added after the first release: created on stores whose views exist already.
+TABLES = {
+    "pq_holds": """CREATE TABLE IF NOT EXISTS pq_holds (
+        vendor TEXT PRIMARY KEY,
+        held_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        since DOUBLE PRECISION NOT NULL)""",
+}
+
+# Indexes added after the first release: created on stores whose views exist already.
+INDEXES = (
+    (
+        "pq_intents_due",
+        """CREATE INDEX IF NOT EXISTS pq_intents_due ON pq_intents (next_attempt_at)
+        WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NULL""",
+    ),
+    (
+        "pq_intents_claimed",
+        """CREATE INDEX IF NOT EXISTS pq_intents_claimed ON pq_intents (claim_until)
+        WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NOT NULL""",
+    ),
+)
+
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS pq_position (
         name TEXT PRIMARY KEY,
@@ -47,6 +70,8 @@ SCHEMA = (
         WHERE status IN ('QUEUED', 'RETRYING')""",
     """CREATE INDEX IF NOT EXISTS pq_intents_submitted ON pq_intents (updated_at)
         WHERE status = 'SUBMITTED'""",
+    *(index for _, index in INDEXES),
+    *TABLES.values(),
     """CREATE TABLE IF NOT EXISTS pq_breaker (
         breaker_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -82,6 +107,24 @@ def _has_schema(db: ViewDB) -> bool:
     return bool(rows and rows[0]["found"])
 
 
+def _tables(db: ViewDB) -> set[str]:
+    if db.dialect == "postgres":
+        rows = db.query(
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+        )
+    else:
+        rows = db.query("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {str(r["name"]) for r in rows}
+
+
+def _indexes(db: ViewDB) -> set[str]:
+    if db.dialect == "postgres":
+        rows = db.query("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'pq_intents'")
+    else:
+        rows = db.query("SELECT name FROM sqlite_master WHERE type = 'index'")
+    return {str(r["name"]) for r in rows}
+
+
 def create_schema(db: ViewDB, names: Iterable[str]) -> None:
     """Create the views' tables once. Processes starting together serialize on a lock (on
     PostgreSQL an advisory lock), and DDL is skipped once the tables exist: it would take
@@ -91,6 +134,14 @@ def create_schema(db: ViewDB, names: Iterable[str]) -> None:
             if db.dialect == "postgres":
                 cur.run("SELECT pg_advisory_xact_lock(7270917)")
             for statement in SCHEMA:
+                cur.run(statement)
+    missing = [statement for name, statement in TABLES.items() if name not in _tables(db)]
+    missing += [statement for name, statement in INDEXES if name not in _indexes(db)]
+    if missing:
+        with db.transaction() as cur:
+            if db.dialect == "postgres":
+                cur.run("SELECT pg_advisory_xact_lock(7270917)")
+            for statement in missing:
                 cur.run(statement)
     for name in names:
         if not db.query("SELECT 1 AS found FROM pq_position WHERE name = ?", (name,)):
@@ -112,6 +163,18 @@ def apply_event(cur: Cursor, event: object) -> None:
             " failure_ratio, calls, open_until, trips, worker)"
             " VALUES (?, ?, ?, ?, NULL, 'OK', 'breaker opened', 0, 0, NULL, 0, NULL)",
             (str(event.originator_id), event.originator_version, event.vendor, ts(event.timestamp)),
+        )
+    elif isinstance(event, BreakerLog.Held):
+        cur.run(
+            "INSERT INTO pq_holds (vendor, held_by, reason, since)"
+            " SELECT vendor, ?, ?, ? FROM pq_breaker WHERE breaker_id = ? AND seq = 1",
+            (event.operator, event.reason, ts(event.timestamp), str(event.originator_id)),
+        )
+    elif isinstance(event, BreakerLog.Released):
+        cur.run(
+            "DELETE FROM pq_holds WHERE vendor IN"
+            " (SELECT vendor FROM pq_breaker WHERE breaker_id = ? AND seq = 1)",
+            (str(event.originator_id),),
         )
     elif isinstance(event, BreakerLog.Transitioned):
         cur.run(

@@ -16,6 +16,8 @@ from proofqueue.domain.chained import event_fields
 from proofqueue.domain.errors import IntentNotFound
 from proofqueue.domain.intent import Intent, intent_id
 from proofqueue.domain.proof import ChainChecker, ChainLink
+from proofqueue.projections import queries
+from proofqueue.usecases import reads
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,25 @@ def show(parts: Components, request_id: str) -> dict[str, Any]:
                 "hash": getattr(event, "hash", None),
             }
         )
-    return {"request_id": request_id, "status": intent.status.value, "events": events}
+    return {
+        "request_id": request_id,
+        "status": intent.status.value,
+        "waiting_for": waiting_for(parts, request_id),
+        "events": events,
+    }
+
+
+def waiting_for(parts: Components, request_id: str) -> str | None:
+    """Why the intent waits (as in the operator list), or None once terminal."""
+    parts.projector.catch_up()
+    rows = queries.list_intents(
+        parts.db, queries.ListFilter(limit=1, request_id=request_id), parts.clock()
+    )
+    if not rows:
+        return None
+    reads.explain(parts, rows)
+    found: str | None = rows[0]["waiting_for"]
+    return found
 
 
 def verify(parts: Components, request_ids: Sequence[str] = ()) -> VerifyReport:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from eventsourcing.persistence import IntegrityError
 
 from proofqueue.bootstrap import Components
-from proofqueue.domain.errors import IllegalTransition, InvalidInput
+from proofqueue.domain.errors import ConfigurationError, IllegalTransition, InvalidInput
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.receipt import Receipt, receipt_of
 
@@ -60,3 +60,28 @@ def operator_name(operator: str | None) -> str:
     if not isinstance(operator, str) or not operator.strip() or len(operator) > 200:
         raise InvalidInput("operator", "must be 1-200 characters")
     return operator.strip()
+
+
+def hold_vendor(parts: Components, reason: str, operator: str | None) -> None:
+    """Hold every call to the vendor until released (recorded with the operator's name)."""
+    who = operator_name(operator)
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("reason", "must not be empty")
+    if len(reason) > 500:
+        raise InvalidInput("reason", "at most 500 characters")
+    _need_vendor(parts, "hold")
+    parts.guard.hold(operator=who, reason=" ".join(reason.split()))
+
+
+def release_vendor(parts: Components, operator: str | None) -> None:
+    who = operator_name(operator)
+    _need_vendor(parts, "release")
+    parts.guard.release(operator=who)
+
+
+def _need_vendor(parts: Components, action: str) -> None:
+    if parts.vendor is None:
+        raise ConfigurationError(
+            f"vendor {action}: set PROOFQUEUE_VENDOR_URL to name the vendor (its breaker is"
+            " keyed by it)"
+        )

@@ -7,7 +7,7 @@ from typing import Any
 
 from proofqueue.bootstrap import Components
 from proofqueue.domain.errors import InvalidInput
-from proofqueue.projections import queries
+from proofqueue.projections import queries, shared
 
 
 def list_intents(
@@ -34,7 +34,60 @@ def list_intents(
         raise InvalidInput("older_than", "must not be negative")
     parts.projector.catch_up()
     flt = queries.ListFilter(statuses, actor, target, older_than, limit, offset)
-    return queries.list_intents(parts.db, flt, parts.clock())
+    rows = queries.list_intents(parts.db, flt, parts.clock())
+    explain(parts, rows)
+    return rows
+
+
+def explain(parts: Components, rows: list[dict[str, Any]]) -> None:
+    """Set each row's ``waiting_for``: why an open intent waits (None once terminal)."""
+    works = [row.pop("_work") for row in rows]
+    wanted = [w["intent_id"] for row, w in zip(rows, works, strict=True) if _open(row)]
+    if not wanted:
+        for row in rows:
+            row["waiting_for"] = None
+        return
+    view = health(parts)
+    with parts.db.reading() as cur:
+        noted = shared.work_of(cur, wanted)
+        alive = {r["worker"] for r in shared.workers(cur, parts.settings.lease_s) if r["alive"]}
+    for row, work in zip(rows, works, strict=True):
+        row["waiting_for"] = (
+            _why(parts, row, work, noted.get(work["intent_id"], {}), view, alive)
+            if _open(row)
+            else None
+        )
+
+
+def _open(row: dict[str, Any]) -> bool:
+    return row["status"] in ("QUEUED", "RETRYING", "SUBMITTED")
+
+
+def _why(
+    parts: Components,
+    row: dict[str, Any],
+    work: dict[str, Any],
+    noted: dict[str, Any],
+    view: dict[str, Any],
+    alive: set[str],
+) -> str:
+    if row["status"] == "SUBMITTED":
+        at = queries.iso(noted.get("next_read_at")) or "the next worker round"
+        return f"job {work['job_id']} at the vendor, next read at {at}"
+    if work["claim_until"] is not None:
+        worker = parts.log.intent(row["request_id"]).claimed_by or "an unknown worker"
+        gone = "" if worker in alive else " (gone)"
+        return f"attempt in flight in {worker}{gone} until {queries.iso(work['claim_until'])}"
+    if view["held"]:
+        return f"vendor held by {view['held']['by']}: {view['held']['reason']}"
+    blocked_until = noted.get("blocked_until")
+    if noted.get("blocked") and blocked_until and blocked_until > parts.clock().timestamp():
+        return str(noted["blocked"])
+    if view["state"] == "DEGRADED":
+        return f"breaker DEGRADED until {view['open_until']}"
+    if view["state"] == "RECOVERING":
+        return f"breaker RECOVERING until {view['probe_until']}"
+    return f"next attempt at {queries.iso(work['next_attempt_at'])}"
 
 
 def counts(parts: Components) -> dict[str, int]:
@@ -43,11 +96,37 @@ def counts(parts: Components) -> dict[str, int]:
 
 
 def health(parts: Components) -> dict[str, Any]:
-    """The breaker health view, with this process's live window when it has calls."""
+    """The breaker health view, with the live window that every process on the store
+    counts into."""
     parts.projector.catch_up()
-    now = parts.clock()
-    view = queries.health(parts.db, now, parts.settings.breaker.window_s)
-    state, ratio, calls = parts.guard.snapshot(now)
-    if calls and state.value == view["state"]:
-        view["failure_ratio"], view["calls_in_window"] = round(ratio, 4), calls
-    return view
+    window_s = parts.settings.breaker.window_s
+    vendor = parts.guard.vendor if parts.vendor is not None else None
+    with parts.db.reading() as cur:
+        vendor = vendor or shared.latest_vendor(cur)
+        live = shared.window(cur, vendor, window_s) if vendor else shared.Window()
+    return queries.health(
+        parts.db,
+        parts.clock(),
+        window_s,
+        live=(live.calls, live.failures),
+        probe_lease_s=parts.settings.lease_s,
+    )
+
+
+def workers(parts: Components) -> list[dict[str, Any]]:
+    """Every worker seen in the last hour, alive while its last heartbeat is younger than
+    the lease (by the store's clock)."""
+    with parts.db.reading() as cur:
+        rows = shared.workers(cur, parts.settings.lease_s)
+    return [
+        {
+            "worker": r["worker"],
+            "host": r["host"],
+            "pid": r["pid"],
+            "started_at": queries.iso(r["started_at"]),
+            "last_seen_at": queries.iso(r["last_seen_at"]),
+            "alive": r["alive"],
+            "in_flight": r["in_flight"],
+        }
+        for r in rows
+    ]

@@ -63,7 +63,10 @@ def replay(
             )
             if as_of is not None:
                 flt = queries.ListFilter(limit=10_000)
-                report.intents.extend(queries.list_intents(fresh, flt, as_of))
+                rows = queries.list_intents(fresh, flt, as_of)
+                for row in rows:
+                    row.pop("_work")
+                report.intents.extend(rows)
                 report.health.update(queries.health(fresh, as_of, parts.settings.breaker.window_s))
             return report
         finally:

@@ -37,7 +37,9 @@ def test_killed_workers_lose_nothing_and_buy_nothing_twice(store: str, tmp_path:
         env = {
             "PROOFQUEUE_STORE": store,
             "PROOFQUEUE_VENDOR_URL": url,
-            "PROOFQUEUE_LEASE_S": "2",
+            "PROOFQUEUE_LEASE_S": "3",
+            "PROOFQUEUE_CONNECT_TIMEOUT_S": "0.5",
+            "PROOFQUEUE_READ_TIMEOUT_S": "1",
             "PROOFQUEUE_POLL_S": "0.2",
             "PROOFQUEUE_POLL_CAP_S": "0.5",
             "PROOFQUEUE_CONCURRENCY": "4",

@@ -68,6 +68,8 @@ def test_four_workers_settle_a_thousand_intents_once_each_under_500s(
             "PROOFQUEUE_STORE": store,
             "PROOFQUEUE_VENDOR_URL": url,
             "PROOFQUEUE_LEASE_S": "3",
+            "PROOFQUEUE_CONNECT_TIMEOUT_S": "0.5",
+            "PROOFQUEUE_READ_TIMEOUT_S": "1",
             "PROOFQUEUE_POLL_S": "0.2",
             "PROOFQUEUE_POLL_CAP_S": "0.5",
             "PROOFQUEUE_RETRY_CAP_S": "2",

@@ -53,9 +53,9 @@ CHAOS_EXIT = 137  # proofqueue.chaos dies with os._exit(137)
 # Every worker (and the CLI submits) run with these; the test's own ProofQueue too, so that
 # the intents it queues get the same raised attempt budget.
 WORKER_ENV = {
-    "PROOFQUEUE_LEASE_S": "2",  # a dead worker's claim is taken over after 2 s
+    "PROOFQUEUE_LEASE_S": "3",  # a dead worker's claim is taken over after 3 s
     "PROOFQUEUE_READ_TIMEOUT_S": "1",  # the simulator hangs 2 s: a real read timeout
-    "PROOFQUEUE_CONNECT_TIMEOUT_S": "1",
+    "PROOFQUEUE_CONNECT_TIMEOUT_S": "0.5",  # a call ends within 1.5 s, inside the lease
     "PROOFQUEUE_POLL_S": "0.2",
     "PROOFQUEUE_POLL_CAP_S": "0.5",
     "PROOFQUEUE_IDLE_S": "0.1",

@@ -8,7 +8,8 @@
     bootstrap    -> adapters, process, projections, ports, domain, settings
     usecases     -> bootstrap, process, projections, ports, domain, settings
     api (facade) -> bootstrap, usecases, process, ports, domain, settings
-    entrypoints  -> the facade (proofqueue, api), settings, domain, testing
+    entrypoints  -> the facade (proofqueue, api), settings, domain, testing, offline
+    offline      -> domain, adapters          (checks a receipt with no store)
     testing      -> ports, domain
 
 ``proofqueue.chaos`` (crash points for fault runs) imports nothing of ours and may be used
@@ -35,7 +36,8 @@ ALLOWED: dict[str, set[str]] = {
     "usecases": {"bootstrap", "process", "projections", "ports", "domain", "settings"},
     "api": {"bootstrap", "usecases", "process", "ports", "domain", "settings"},
     "root": {"api", "usecases", "ports", "domain", "settings"},
-    "entrypoints": {"root", "api", "settings", "domain", "testing"},
+    "entrypoints": {"root", "api", "settings", "domain", "testing", "offline"},
+    "offline": {"domain", "adapters"},
     "testing": {"ports", "domain"},
     "main": {"entrypoints"},
     "chaos": set(),

@@ -135,12 +135,18 @@ def test_starting_an_attempt_claims_it_for_the_lease() -> None:
 
 
 def test_an_attempt_whose_lease_ran_out_is_taken_over_as_ambiguous() -> None:
-    """A claim never resolved may have reached the vendor: the next one is a takeover."""
+    """A claim never resolved may have reached the vendor: the next one is a takeover,
+    made only when the taker says the lease ran out (wall clocks do not decide it)."""
     intent = queued()
     intent.start_attempt(worker="w1", lease=LEASE, now=at(0))
     assert not intent.ambiguous
-    assert intent.is_due(at(31))
-    assert intent.start_attempt(worker="w2", lease=LEASE, now=at(31)) == 2
+    assert not intent.is_due(at(3600))  # still claimed, whatever a clock says
+    expect_refusal(
+        intent,
+        lambda: intent.start_attempt(worker="w2", lease=LEASE, now=at(3600)),
+        match="claimed elsewhere",
+    )
+    assert intent.start_attempt(worker="w2", lease=LEASE, now=at(31), take_over=True) == 2
     event = intent.pending_events[-1]
     assert isinstance(event, Intent.AttemptStarted)
     assert event.takeover is True
@@ -437,11 +443,15 @@ class IntentWalk(RuleBasedStateMachine):
     def wait(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
 
-    @rule()
-    def start_attempt(self) -> None:
-        legal = self.open and not self.claimed
+    @rule(take_over=st.booleans())
+    def start_attempt(self, take_over: bool) -> None:
+        legal = self.open and (self.claim_until is None or take_over)
         self.attempt(
-            lambda: self.intent.start_attempt(worker="w", lease=LEASE, now=self.now), legal, None
+            lambda: self.intent.start_attempt(
+                worker="w", lease=LEASE, now=self.now, take_over=take_over
+            ),
+            legal,
+            None,
         )
         if legal:
             self.claim_until = self.now + LEASE
@@ -522,7 +532,7 @@ class IntentWalk(RuleBasedStateMachine):
     def only_open_intents_are_due(self) -> None:
         if self.intent.is_due(self.now):
             assert self.open
-            assert not self.claimed
+            assert self.claim_until is None
 
 
 IntentWalk.TestCase.settings = settings(max_examples=50, stateful_step_count=25, deadline=None)

@@ -23,7 +23,13 @@ from proofqueue.entrypoints.cli.app import (
     opened,
     operator_option,
 )
-from proofqueue.entrypoints.cli.render import out, print_health, print_json, print_receipt
+from proofqueue.entrypoints.cli.render import (
+    out,
+    print_health,
+    print_json,
+    print_receipt,
+    print_workers,
+)
 from proofqueue.entrypoints.extras import need
 
 
@@ -60,6 +66,42 @@ def cancel(request_id: str, reason: str, operator: str | None, as_json: bool) ->
     with opened() as pq:
         found = pq.cancel(request_id, reason=reason, operator=operator)
     print_receipt(found, as_json)
+
+
+@main.group()
+def vendor() -> None:
+    """Operator hold and release of the vendor (PROOFQUEUE_VENDOR_URL names it)."""
+
+
+@vendor.command()
+@click.option("--reason", required=True, help="Why (recorded in the breaker's log).")
+@operator_option
+def hold(reason: str, operator: str | None) -> None:
+    """Stop every call to the vendor, in every process, until released."""
+    with opened() as pq:
+        pq.hold_vendor(reason=reason, operator=operator)
+        click.echo(f"vendor held: {pq.health()['held']}")
+
+
+@vendor.command()
+@operator_option
+def release(operator: str | None) -> None:
+    """End the hold: calls to the vendor resume."""
+    with opened() as pq:
+        pq.release_vendor(operator=operator)
+    click.echo("vendor released")
+
+
+@main.command()
+@json_option
+def workers(as_json: bool) -> None:
+    """The workers on this store: alive while their last heartbeat is younger than the lease."""
+    with opened() as pq:
+        rows = pq.workers()
+    if as_json:
+        print_json(rows)
+    else:
+        print_workers(rows)
 
 
 # -- processes ------------------------------------------------------------------------------

@@ -61,9 +61,28 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
     out.print(table)
 
 
+def print_workers(rows: list[dict[str, Any]]) -> None:
+    table = Table("worker", "host", "pid", "started", "last seen", "alive", "in flight")
+    for r in rows:
+        table.add_row(
+            r["worker"],
+            r["host"],
+            str(r["pid"]),
+            r["started_at"],
+            r["last_seen_at"],
+            "yes" if r["alive"] else "no",
+            str(r["in_flight"]),
+            style=None if r["alive"] else "dim",
+        )
+    out.print(table)
+
+
 def print_health(view: dict[str, Any]) -> None:
     colour = {"OK": "green", "DEGRADED": "red", "RECOVERING": "yellow"}.get(view["state"], "")
     out.print(f"breaker  [bold {colour}]{view['state']}[/] since {view['since'] or 'start'}")
+    if view.get("held"):
+        held = view["held"]
+        out.print(f"held     by {held['by']} since {held['since']}: {held['reason']}", markup=False)
     out.print(
         f"window   failure ratio {view['failure_ratio']:.2f} over {view['calls_in_window']}"
         f" calls ({view['window_s']:g}s)"
