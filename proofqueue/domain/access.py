@@ -3,7 +3,8 @@ actions each role is allowed. Pure: no I/O, no clock.
 
     agent     submits intents (as itself: actor = the token's name) and reads the receipts
               of its own intents
-    operator  also lists, reads trails and receipts of every intent, retries, cancels
+    operator  also lists, reads trails and receipts of every intent, retries, cancels,
+              holds and releases the vendor
     auditor   reads everything, verifies and replays; changes nothing
 """
 
@@ -37,6 +38,7 @@ class Action(StrEnum):
     HEALTH = "health"
     RETRY = "retry"
     CANCEL = "cancel"
+    HOLD = "hold or release the vendor"
     VERIFY = "verify"
     REPLAY = "replay"
 
@@ -52,6 +54,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             Action.HEALTH,
             Action.RETRY,
             Action.CANCEL,
+            Action.HOLD,
         }
     ),
     Role.AUDITOR: frozenset(

@@ -8,7 +8,10 @@
     GET  /intents/{id}                  operator, auditor            the trail (``show --json``)
     POST /intents/{id}/retry            operator                     receipt
     POST /intents/{id}/cancel           operator                     receipt ({"reason"})
+    POST /vendor/hold                   operator                     health ({"reason"})
+    POST /vendor/release                operator                     health
     GET  /health                        every role                   the breaker health view
+    GET  /workers                       operator, auditor            the workers' heartbeats
     GET  /verify[?request_id=...]       auditor                      proof chains
     GET  /replay[?check=true][&as_of=T] auditor                      replay report
     GET  /openapi.json                  anyone                       this description
@@ -58,6 +61,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from proofqueue.api import ProofQueue
 from proofqueue.domain.access import ALLOWED, Action, Principal, TokenNotFound
 from proofqueue.domain.errors import (
+    ConfigurationError,
     IntentNotFound,
     InvalidInput,
     ProofQueueError,
@@ -88,6 +92,7 @@ _STATUS = (
     (IntentNotFound, 404),
     (TokenNotFound, 404),
     (Refused, 409),
+    (ConfigurationError, 409),
     (InvalidInput, 400),
     (TrailDamaged, 500),
 )
@@ -523,6 +528,25 @@ class Api:
         )
         return _receipt(found)
 
+    async def hold(self, request: Request, caller: Caller) -> Response:
+        body = await read_json(request)
+        _only(body, {"reason", "operator"}, "hold")
+        reason = body.get("reason")
+        if not isinstance(reason, str):
+            raise InvalidInput("reason", "must be a string saying why")
+        await self.short(self.pq.hold_vendor, reason=reason, operator=caller.name)
+        return _json(await self.short(self.pq.health))
+
+    async def release(self, request: Request, caller: Caller) -> Response:
+        body = await read_json(request, empty_ok=True)
+        _only(body, {"operator"}, "release")
+        await self.short(self.pq.release_vendor, operator=caller.name)
+        return _json(await self.short(self.pq.health))
+
+    async def workers(self, request: Request, caller: Caller) -> Response:
+        _query(request, set())
+        return _json(await self.short(self.pq.workers))
+
     async def health(self, request: Request, caller: Caller) -> Response:
         _query(request, set())
         return _json(await self.short(self.pq.health))
@@ -602,7 +626,10 @@ def create_app(
             Route(
                 "/intents/{request_id:path}", r(Action.READ_ANY_INTENT, api.show), methods=["GET"]
             ),
+            Route("/vendor/hold", r(Action.HOLD, api.hold), methods=["POST"]),
+            Route("/vendor/release", r(Action.HOLD, api.release), methods=["POST"]),
             Route("/health", r(Action.HEALTH, api.health), methods=["GET"]),
+            Route("/workers", r(Action.LIST, api.workers), methods=["GET"]),
             Route("/verify", r(Action.VERIFY, api.verify), methods=["GET"]),
             Route("/replay", r(Action.REPLAY, api.replay), methods=["GET"]),
         ],
@@ -781,6 +808,39 @@ OPENAPI: dict[str, Any] = {
                         }
                     },
                 },
+            )
+        },
+        "/vendor/hold": {
+            "post": _op(
+                "Hold every call to the vendor until released; recorded with the token's name",
+                "operator",
+                {"200": _answer("health", {"type": "object"}), **_JSON_BODY},
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["reason"],
+                                "properties": {"reason": {"type": "string", "maxLength": 500}},
+                            }
+                        }
+                    },
+                },
+            )
+        },
+        "/vendor/release": {
+            "post": _op(
+                "End the hold on the vendor; recorded with the token's name",
+                "operator",
+                {"200": _answer("health", {"type": "object"}), **_JSON_BODY},
+            )
+        },
+        "/workers": {
+            "get": _op(
+                "The workers on this store and whether each is alive",
+                "operator, auditor",
+                {"200": _answer("worker rows", {"type": "array", "items": {"type": "object"}})},
             )
         },
         "/health": {

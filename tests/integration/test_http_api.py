@@ -533,3 +533,26 @@ def test_waiting_submits_on_a_hanging_vendor_neither_overstay_nor_block_health(
         finally:
             vendor.release.set()
             close_app(api.app)
+
+
+def test_an_operator_holds_and_releases_the_vendor_under_the_tokens_name(store: str) -> None:
+    """Hold and release are operator-only; the holder recorded is the token's name."""
+    with ProofQueue(Settings(store=store), vendor=FakeVendor()) as pq:
+        api = Api(pq)
+        api.token("alice", "operator")
+        api.token("agent-7", "agent")
+        api.token("audrey", "auditor")
+        try:
+            body = {"reason": "vendor incident", "operator": "mallory"}
+            for who in ("agent-7", "audrey"):
+                assert api.call("POST", "/vendor/hold", who, json=body).status_code == 403
+            held = api.call("POST", "/vendor/hold", "alice", json=body)
+            assert held.status_code == 200
+            assert held.json()["held"]["by"] == "alice"
+            assert held.json()["held"]["reason"] == "vendor incident"
+            released = api.call("POST", "/vendor/release", "alice", json={})
+            assert released.json()["held"] is None
+            assert api.call("GET", "/workers", "audrey").status_code == 200
+            assert api.call("GET", "/workers", "agent-7").status_code == 403
+        finally:
+            close_app(api.app)
