@@ -7,6 +7,7 @@ A thin facade: each method validates its arguments and calls one use case
 from __future__ import annotations
 
 import asyncio
+import builtins
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from proofqueue.bootstrap import Components, bootstrap, new_cipher_key, shown_store, utcnow
+from proofqueue.domain.access import Principal
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.errors import ConfigurationError
 from proofqueue.domain.intent import Intent
@@ -22,7 +24,7 @@ from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.ports import Sealer, Vendor
 from proofqueue.process.worker import Worker
 from proofqueue.settings import Settings
-from proofqueue.usecases import audit, operate, reads, replay, submit
+from proofqueue.usecases import access, audit, operate, reads, replay, submit
 from proofqueue.usecases.audit import VerifyReport
 from proofqueue.usecases.replay import ReplayReport
 
@@ -103,6 +105,24 @@ class ProofQueue:
         ``params``, and is idempotent as in ``submit``. If any item is invalid, nothing is
         written and the error names the item."""
         return submit.submit_many(self.parts, items)
+
+    def record(
+        self, request_id: Any, *, actor: Any, target: Any, params: Any = None
+    ) -> tuple[Receipt, bool]:
+        """Record an intent (once per request_id, forever) without calling the vendor; answer
+        its receipt and whether it is new (False: the same request was already recorded).
+        ``attempt`` (or a worker) buys it."""
+        request, intent = submit.prepare(self.parts, request_id, actor, target, params)
+        saved = submit.record_new(self.parts, request, intent)
+        return receipt_of(saved), saved is intent
+
+    def attempt(self, request_id: str, *, follow: float = 0.0) -> Receipt:
+        """Attempt a recorded intent now while the breaker is OK (a no-op without a vendor or
+        while it is not OK, or when the intent is not due), then follow it for up to
+        ``follow`` seconds. Blocks on the vendor: callers on an event loop run it in a
+        bounded thread pool of their own."""
+        seconds = submit.parse_wait(follow, MAX_WAIT_S)
+        return self._drive(self.parts.log.intent(request_id), seconds)
 
     async def asubmit(
         self, request_id: Any, *, actor: Any, target: Any, params: Any = None, wait: float = 0.0
@@ -215,6 +235,29 @@ class ProofQueue:
     def release_vendor(self, *, operator: str | None = None) -> None:
         """End the operator's hold on the vendor."""
         operate.release_vendor(self.parts, operator)
+
+    # -- access tokens (HTTP API) --------------------------------------------------------
+
+    def create_token(self, name: str, role: str) -> tuple[dict[str, Any], str]:
+        """A new access token: its listing row and the token, which is shown only now (only
+        its SHA-256 is stored). Names are 1-64 of ``A-Za-z0-9._-`` and never reused."""
+        return access.create(self.parts, name, role)
+
+    def list_tokens(self) -> builtins.list[dict[str, Any]]:
+        """Every token: name, role, created_at, revoked_at. Never the token itself."""
+        return access.listing(self.parts)
+
+    def revoke_token(self, name: str) -> None:
+        """Revoke the active token ``name`` (``TokenNotFound`` when there is none)."""
+        access.revoke(self.parts, name)
+
+    def has_tokens(self) -> bool:
+        """Whether any token is active."""
+        return access.has_active(self.parts)
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The caller an access token stands for, or None when it is not an active token."""
+        return access.authenticate(self.parts, token)
 
     # -- the worker ---------------------------------------------------------------------
 

@@ -14,7 +14,15 @@ import click
 
 from proofqueue.api import ProofQueue
 from proofqueue.domain.errors import ConfigurationError
-from proofqueue.entrypoints.cli.app import errors, json_option, main, opened, operator_option
+from proofqueue.entrypoints.cli.app import (
+    EXIT_BAD_INPUT,
+    errors,
+    fail,
+    json_option,
+    main,
+    opened,
+    operator_option,
+)
 from proofqueue.entrypoints.cli.render import (
     out,
     print_health,
@@ -135,30 +143,67 @@ def worker(concurrency: int | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.option("--with-worker", is_flag=True, help="Also run the process manager in this process.")
-def serve(host: str, port: int, with_worker: bool) -> None:
-    """Serve the HTTP operator API (the CLI's use cases over JSON) until SIGTERM or SIGINT."""
+@click.option(
+    "--allowed-host",
+    "allowed_host",
+    multiple=True,
+    metavar="NAME",
+    help="A name clients reach the server by (Host header); loopback names and --host are"
+    " always allowed. Repeatable.",
+)
+@click.option(
+    "--insecure-local",
+    is_flag=True,
+    help="Loopback only: requests without a token act as the local user, with every role.",
+)
+def serve(
+    host: str, port: int, with_worker: bool, allowed_host: tuple[str, ...], insecure_local: bool
+) -> None:
+    """Serve the HTTP API (the CLI's use cases over JSON, behind access tokens) until SIGTERM
+    or SIGINT. Refuses to start while no access token exists (`proofqueue token create`),
+    unless --insecure-local on a loopback address."""
     with errors():
         need("server", "uvicorn", "starlette")
     import uvicorn
 
-    from proofqueue.entrypoints.http_api import create_app
+    from proofqueue.entrypoints.http_access import is_loopback
+    from proofqueue.entrypoints.http_api import close_app, create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    loopback = is_loopback(host)
+    if insecure_local and not loopback:
+        fail(f"--insecure-local serves loopback only, not {host}", EXIT_BAD_INPUT)
     with opened() as pq:
+        if not pq.has_tokens() and not insecure_local:
+            if loopback:
+                fail(
+                    "no access token exists: create one with `proofqueue token create --name"
+                    " NAME --role operator` (or pass --insecure-local to serve loopback"
+                    " without tokens)",
+                    EXIT_BAD_INPUT,
+                )
+            fail(
+                f"refusing to serve {host} while no access token exists: create one with"
+                " `proofqueue token create --name NAME --role operator`",
+                EXIT_BAD_INPUT,
+            )
         if with_worker and pq.parts.manager is None:
             raise ConfigurationError("--with-worker needs PROOFQUEUE_VENDOR_URL")
-        click.echo(f"proofqueue API on http://{host}:{port} ({pq.store_shown})", err=True)
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(pq), host=host, port=port, log_level="warning")
-        )
+        mode = " WITHOUT TOKENS for local requests (--insecure-local)" if insecure_local else ""
+        click.echo(f"proofqueue API on http://{host}:{port} ({pq.store_shown}){mode}", err=True)
+        app = create_app(pq, host=host, allowed_host=allowed_host, insecure_local=insecure_local)
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
         # uvicorn handles SIGTERM/SIGINT while it runs, then raises the signal again once it
         # has shut down; a quiet handler makes that a clean exit.
         _on_signals(lambda: None)
-        if with_worker:
-            with pq.worker():
+        try:
+            if with_worker:
+                with pq.worker():
+                    server.run()
+            else:
                 server.run()
-        else:
-            server.run()
+        finally:
+            close_app(app)
 
 
 @main.command()
