@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -269,7 +270,15 @@ class ProofQueue:
                 "the worker needs a vendor: set PROOFQUEUE_VENDOR_URL (or pass vendor=...)"
             )
         Worker(
-            manager=manager,
+            # A manager of the worker's own, gathering its records into group commits.
+            manager=replace(
+                manager,
+                batched=True,
+                blocked={},
+                _polls={},
+                _records=[],
+                _records_lock=threading.Lock(),
+            ),
             views=self.parts.views,
             guard=self.parts.guard,
             clock=self.parts.clock,

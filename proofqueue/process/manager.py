@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -86,6 +87,15 @@ class _Claim:
         return time.monotonic() - self.started + self.call_s < self.lease_s
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """An attempt this worker holds: the intent as claimed, its lease, what to send."""
+
+    intent: Intent
+    claim: _Claim
+    order: JobOrder
+
+
 def _describe_decision(decided: Recordable) -> str:
     if isinstance(decided, Submit):
         return f"the submission of job {decided.job_id}"
@@ -103,6 +113,11 @@ class ProcessManager:
     clock: Callable[[], datetime]
     worker: str
     rand: Callable[[], float] = field(default=random.random)
+    # Gather recorded decisions for ``flush_records`` (a worker's group commit) instead of
+    # saving each at once.
+    batched: bool = False
+    _records: list[tuple[Intent, Recordable, _Claim | None]] = field(default_factory=list)
+    _records_lock: threading.Lock = field(default_factory=threading.Lock)
     # Intents whose params this process cannot open: intent id -> (why, until when, epoch).
     blocked: dict[str, tuple[str, float]] = field(default_factory=dict)
     _polls: dict[str, _Poll] = field(default_factory=dict)
@@ -129,42 +144,95 @@ class ProcessManager:
         ``take_over`` is the version of an unresolved claim that the caller watched for a
         whole lease (by its own monotonic clock): that claim is taken over, as long as the
         intent has not moved since."""
-        intent = self.log.intent(request_id)
-        now = self.clock()
-        if take_over is not None:
-            if intent.claim_until is None or intent.version != take_over:
-                return None  # resolved or taken meanwhile
-        elif not intent.is_due(now):
-            return None
-        if not intent.budget_left(now) and take_over is None:
-            self._budget_spent(intent, BudgetSpent("no attempts or time left", False))
-            return None
+        for claimed in self.claim({request_id: take_over}):
+            self.call(claimed)
+
+    def claim(self, wanted: Mapping[str, int | None]) -> list[Claimed]:
+        """Claim the next attempt of each intent that is due (or whose claim is taken over:
+        request_id -> the version watched), all in one commit; answer those claimed."""
+        ready: list[tuple[Intent, JobOrder, bool, str | None]] = []
+        for request_id, take_over in wanted.items():
+            intent = self.log.intent(request_id)
+            now = self.clock()
+            if take_over is not None:
+                if intent.claim_until is None or intent.version != take_over:
+                    continue  # resolved or taken meanwhile
+            elif not intent.is_due(now):
+                continue
+            if not intent.budget_left(now) and take_over is None:
+                self._budget_spent(intent, BudgetSpent("no attempts or time left", False))
+                continue
+            try:
+                order = self._order(intent)  # before claiming: an attempt that cannot be
+            except ConfigurationError as exc:  # sent is not spent
+                self._block(intent, "params cannot be opened with this key", str(exc))
+                continue
+            if not self.guard.admit():
+                break
+            previous = intent.claimed_by
+            try:
+                intent.start_attempt(
+                    worker=self.worker, lease=self._lease, now=now, take_over=take_over is not None
+                )
+            except IllegalTransition:
+                self.guard.unsent()
+                continue
+            ready.append((intent, order, take_over is not None, previous))
+        started = time.monotonic()  # the lease counts from before the claims are saved
+        saved = self._save_claims([(intent, taking) for intent, _, taking, _ in ready])
+        claimed = []
+        for stale, order, taking, previous in ready:
+            found = saved.get(stale.request_id)
+            if found is None:
+                self.guard.unsent()  # another worker claimed it first
+                continue
+            intent = found
+            if taking:
+                log.warning(
+                    "%s: took over attempt %d from %s, whose lease ran out; looking the job up"
+                    " first",
+                    intent.request_id,
+                    intent.attempts - 1,
+                    previous,
+                )
+            claim = _Claim(intent.attempts, started, self.lease_s, self.timing.call_s)
+            claimed.append(Claimed(intent, claim, order))
+        if claimed:
+            maybe_crash("after_claim")
+        return claimed
+
+    def _save_claims(self, ready: list[tuple[Intent, bool]]) -> dict[str, Intent]:
+        """Save the claims (intent, whether it takes a claim over) in one commit; if one
+        conflicts, claim each afresh alone (the failed commit used up their events)."""
+        if not ready:
+            return {}
         try:
-            order = self._order(intent)  # before claiming: an attempt that cannot be sent
-        except ConfigurationError as exc:  # is not spent
-            self._block(intent, "params cannot be opened with this key", str(exc))
-            return None
-        if not self.guard.admit():
-            return None
-        previous = intent.claimed_by
-        started = time.monotonic()  # the lease counts from before the claim is saved
-        try:
-            intent.start_attempt(
-                worker=self.worker, lease=self._lease, now=now, take_over=take_over is not None
-            )
-            self.log.save(intent)
-        except (IntegrityError, IllegalTransition):
-            self.guard.unsent()
-            return None  # another worker claimed it first
-        if take_over is not None:
-            log.warning(
-                "%s: took over attempt %d from %s, whose lease ran out; looking the job up first",
-                intent.request_id,
-                intent.attempts - 1,
-                previous,
-            )
-        maybe_crash("after_claim")
-        claim = _Claim(intent.attempts, started, self.lease_s, self.timing.call_s)
+            self.log.save(*(intent for intent, _ in ready))
+            return {intent.request_id: intent for intent, _ in ready}
+        except IntegrityError:
+            if len(ready) == 1:
+                return {}
+        saved = {}
+        for stale, take_over in ready:
+            intent = self.log.intent(stale.request_id)
+            watched = stale.version - 1  # the version the claim was made on
+            if take_over and (intent.claim_until is None or intent.version != watched):
+                continue
+            if not take_over and not intent.is_due(self.clock()):
+                continue
+            try:
+                intent.start_attempt(
+                    worker=self.worker, lease=self._lease, now=self.clock(), take_over=take_over
+                )
+                self.log.save(intent)
+            except (IntegrityError, IllegalTransition):
+                continue
+            saved[intent.request_id] = intent
+        return saved
+
+    def call(self, claimed: Claimed) -> None:
+        """The vendor calls of a claimed attempt, and the recording of what they decided."""
+        intent, claim, order = claimed.intent, claimed.claim, claimed.order
         step: Lookup | Create = decide_after_claim(intent)
         if isinstance(step, Lookup):
             if not claim.may_call():
@@ -316,34 +384,76 @@ class ProcessManager:
         maybe_crash("after_vendor_answer")
         return outcome
 
+    def flush_records(self) -> int:
+        """Record the decisions gathered since the last flush in one commit (the worker's
+        group commit); a conflict sends each back through ``_record`` alone."""
+        with self._records_lock:
+            batch, self._records = self._records, []
+        if not batch:
+            return 0
+        applied = []
+        for intent, decided, claim in batch:
+            if claim is not None and not self._still_mine(intent, claim):
+                self._superseded(intent, decided, claim)
+                continue
+            try:
+                self._apply(intent, decided)
+            except IllegalTransition as exc:
+                log.info("%s: %s", intent.request_id, exc)
+                continue
+            applied.append((intent, decided, claim))
+        try:
+            self.log.save(*(intent for intent, _, _ in applied))
+        except IntegrityError:
+            for intent, decided, claim in applied:  # the failed commit used up their events
+                self._record_now(self.log.intent(intent.request_id), decided, claim)
+            return len(applied)
+        for intent, _, _ in applied:
+            self._log_recorded(intent)
+        return len(applied)
+
     def _record(self, intent: Intent, decided: Recordable, claim: _Claim | None = None) -> None:
+        if self.batched:
+            with self._records_lock:
+                self._records.append((intent, decided, claim))
+            return
+        self._record_now(intent, decided, claim)
+
+    def _still_mine(self, intent: Intent, claim: _Claim) -> bool:
+        return intent.claimed_by == self.worker and intent.attempts == claim.attempt
+
+    def _superseded(self, intent: Intent, decided: Recordable, claim: _Claim) -> None:
+        log.warning(
+            "%s: attempt %d was taken over by %s; not recording %s (the job is"
+            " looked up by the attempt that took over)",
+            intent.request_id,
+            claim.attempt,
+            intent.claimed_by,
+            _describe_decision(decided),
+        )
+
+    def _log_recorded(self, intent: Intent) -> None:
+        if intent.status != Status.RETRYING:
+            log.info(
+                "%s: %s %s",
+                intent.request_id,
+                intent.status.value,
+                intent.job_id or intent.failure or "",
+            )
+
+    def _record_now(self, intent: Intent, decided: Recordable, claim: _Claim | None = None) -> None:
         """Record a decision; on a concurrent write, reload and apply it again. A decision
         made under a claim is recorded only while that claim is still this worker's: a
         worker paused past its lease must not record over the one that took over (which
         looks the job up before buying)."""
         for _ in range(5):
-            if claim is not None and (
-                intent.claimed_by != self.worker or intent.attempts != claim.attempt
-            ):
-                log.warning(
-                    "%s: attempt %d was taken over by %s; not recording %s (the job is"
-                    " looked up by the attempt that took over)",
-                    intent.request_id,
-                    claim.attempt,
-                    intent.claimed_by,
-                    _describe_decision(decided),
-                )
+            if claim is not None and not self._still_mine(intent, claim):
+                self._superseded(intent, decided, claim)
                 return
             try:
                 self._apply(intent, decided)
                 self.log.save(intent)
-                if intent.status != Status.RETRYING:
-                    log.info(
-                        "%s: %s %s",
-                        intent.request_id,
-                        intent.status.value,
-                        intent.job_id or intent.failure or "",
-                    )
+                self._log_recorded(intent)
                 return
             except IntegrityError:
                 intent = self.log.intent(intent.request_id)

@@ -69,6 +69,7 @@ class Worker:
                 self._run(pool, width, stop)
             finally:
                 pool.shutdown(wait=True)
+                self.manager.flush_records()
                 self._heartbeat(stopped=True)
         log.info("worker %s stopped", self.name)
 
@@ -111,7 +112,9 @@ class Worker:
         self.slots = queries.slots_of(members.index(self.name), len(members))
 
     def step(self, pool: ThreadPoolExecutor, width: int) -> bool:
-        """One round: catch up, let the breaker tick, hand out due work. True if busy."""
+        """One round: record what the finished calls decided (one commit), catch up, let the
+        breaker tick, claim due work (one commit) and hand its calls out. True if busy."""
+        self.manager.flush_records()
         self.views.catch_up()
         if self.slots is None or time.monotonic() - self._beat_at >= self.beat_s:
             self._heartbeat()
@@ -124,18 +127,17 @@ class Worker:
         # finished should not wait behind a whole backlog of creates.
         handed = self._follow_jobs(pool, max(1, free // 2), probing=probing)
         limit = free - handed if not probing else self.guard.policy.probes
+        wanted: dict[str, int | None] = {}
+        for request_id, version in self._expired_claims()[:limit]:
+            wanted[request_id] = version
+            self._watch.pop(request_id, None)
+        for request_id in self._candidates(limit - len(wanted)):
+            wanted.setdefault(request_id, None)
         started = 0
-        for request_id, version in self._expired_claims():
-            if started >= limit:
-                break
-            if self._start(pool, request_id, self._take_over, request_id, version):
-                self._watch.pop(request_id, None)
-                started += 1
-        for request_id in self._candidates(limit - started):
-            if started >= limit:
-                break
-            if self._start(pool, request_id, self.manager.attempt, request_id):
-                started += 1
+        if wanted:  # the round's claims in one commit; the calls in the pool
+            for claimed in self.manager.claim(wanted):
+                if self._start(pool, claimed.intent.request_id, self.manager.call, claimed):
+                    started += 1
         handed += started
         if handed < free:
             handed += self._follow_jobs(pool, free - handed, probing=probing)
@@ -182,6 +184,7 @@ class Worker:
         expired = []
         for request_id, version in seen:
             if request_id in self._inflight:
+                self._watch.pop(request_id, None)
                 continue
             first = self._watch.get(request_id)
             if first is None or first[0] != version:
@@ -189,9 +192,6 @@ class Worker:
             elif now - first[1] >= self.lease_s:
                 expired.append((request_id, version))
         return expired
-
-    def _take_over(self, request_id: str, version: int) -> None:
-        self.manager.attempt(request_id, take_over=version)
 
     def _start(
         self, pool: ThreadPoolExecutor, key: str, fn: Callable[..., None], *args: Any
