@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from proofqueue.domain.intent import Intent
 
@@ -30,6 +30,15 @@ class Receipt(BaseModel):
     settled_at: datetime | None
     proof: str
     tlog_proof: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_proof(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``tlog_proof`` is left out while there is none, so a receipt serializes exactly
+        as before the transparency log existed (the CLI prints it as null)."""
+        data: dict[str, Any] = handler(self)
+        if data.get("tlog_proof") is None:
+            data.pop("tlog_proof", None)
+        return data
 
     @property
     def is_final(self) -> bool:
