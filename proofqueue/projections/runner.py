@@ -49,13 +49,13 @@ class Projector:
         views' position, so every later batch appends after them."""
         with self.db.transaction() as cur:
             if self.db.dialect == "postgres":
-                cur.run("SELECT pg_advisory_xact_lock(7270918)")
+                # Serializes creators, and holds the views' position until this commits.
+                cur.run("LOCK TABLE pq_position IN SHARE ROW EXCLUSIVE MODE")
             if tlog.has_tables_in(cur):
                 return  # another process made them first
             for statement in tlog.SCHEMA:
                 cur.run(statement)
-            lock = " FOR UPDATE" if self.db.dialect == "postgres" else ""
-            row = cur.one(f"SELECT position FROM pq_position WHERE name = ?{lock}", (NAME,))  # noqa: S608  (constant)
+            row = cur.one("SELECT position FROM pq_position WHERE name = ?", (NAME,))
             upto = int(row["position"]) if row else 0
             start = 1
             while start <= upto:
