@@ -16,7 +16,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from proofqueue.bootstrap import Components, bootstrap, new_cipher_key, shown_store, utcnow
+from proofqueue.bootstrap import (
+    Components,
+    bootstrap,
+    new_cipher_key,
+    new_log_key,
+    shown_store,
+    utcnow,
+)
 from proofqueue.domain.access import Principal
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.errors import ConfigurationError
@@ -25,9 +32,10 @@ from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.ports import Sealer, Vendor
 from proofqueue.process.worker import Worker
 from proofqueue.settings import Settings
-from proofqueue.usecases import access, audit, operate, reads, replay, submit
+from proofqueue.usecases import access, audit, operate, reads, replay, submit, tlog
 from proofqueue.usecases.audit import VerifyReport
 from proofqueue.usecases.replay import ReplayReport
+from proofqueue.usecases.tlog import LogReport
 
 MAX_WAIT_S = 3600.0
 
@@ -72,6 +80,12 @@ class ProofQueue:
     def new_cipher_key() -> str:
         """A fresh key for PROOFQUEUE_CIPHER_KEY (base64 of 32 random bytes)."""
         return new_cipher_key()
+
+    @staticmethod
+    def new_signing_key(origin: str) -> tuple[str, str]:
+        """A fresh Ed25519 key for the transparency log named ``origin``, in signed-note
+        form: (private key for PROOFQUEUE_SIGNING_KEY, verifier key to publish)."""
+        return new_log_key(origin)
 
     def close(self) -> None:
         self.parts.close()
@@ -155,8 +169,12 @@ class ProofQueue:
     # -- reads --------------------------------------------------------------------------
 
     def receipt(self, request_id: str) -> Receipt:
-        """The public-safe receipt at the intent's current status."""
-        return receipt_of(self.parts.log.intent(request_id))
+        """The public-safe receipt at the intent's current status. Once it is terminal and
+        a signed checkpoint covers it, ``tlog_proof`` carries its c2sp.org/tlog-proof@v1
+        text (index, inclusion hashes, the checkpoint), which anyone can check offline."""
+        found = receipt_of(self.parts.log.intent(request_id))
+        proof = tlog.tlog_proof(self.parts, found)
+        return found.model_copy(update={"tlog_proof": proof}) if proof else found
 
     def show(self, request_id: str) -> dict[str, Any]:
         """The whole trail of an intent, sanitized: seq, type, time, fields, hash."""
@@ -217,6 +235,34 @@ class ProofQueue:
         ``check`` compares the rebuilt views with the live ones; ``as_of`` rebuilds them as
         they stood at that moment (events recorded after it are left out)."""
         return replay.replay(self.parts, check=check, as_of=as_of, progress=progress)
+
+    # -- transparency log -------------------------------------------------------------------
+
+    def checkpoint(self) -> str | None:
+        """The latest signed checkpoint (c2sp.org/tlog-checkpoint signed note, text/plain),
+        or None before the first. What ``GET /tlog/checkpoint`` serves."""
+        return tlog.latest_checkpoint(self.parts)
+
+    def sign_checkpoint(self, now: datetime | None = None) -> str:
+        """Sign and record a checkpoint of the tree now (needs PROOFQUEUE_SIGNING_KEY);
+        answers the latest one when it already covers every receipt."""
+        return tlog.sign_checkpoint(self.parts, now)
+
+    def sign_checkpoint_if_due(self, now: datetime | None = None) -> str | None:
+        """For the worker loop, once a round: sign and record a checkpoint when the tree
+        grew and the latest checkpoint is ``checkpoint_s`` old; None when nothing was due or
+        no signing key is set. Cheap when nothing is due (a catch-up and two indexed reads)."""
+        return tlog.sign_checkpoint_if_due(self.parts, now)
+
+    def consistency(self, old_size: int) -> dict[str, Any]:
+        """The RFC 6962 consistency proof from ``old_size`` to the latest checkpoint:
+        ``{"old_size", "new_size", "proof": [base64], "checkpoint"}``."""
+        return tlog.consistency(self.parts, old_size)
+
+    def verify_log(self, checkpoint: str, verifier_key: str) -> LogReport:
+        """Check that the log, rebuilt from its events, extends ``checkpoint`` (a signed
+        checkpoint an auditor kept) and that its own checkpoints agree with it."""
+        return tlog.verify_log(self.parts, checkpoint, verifier_key)
 
     # -- operator actions ---------------------------------------------------------------
 
@@ -286,6 +332,7 @@ class ProofQueue:
             idle_s=self.settings.idle_s,
             name=self.parts.worker_name,
             lease_s=self.settings.lease_s,
+            checkpoint=self.sign_checkpoint_if_due,
         ).run(stop)
 
     @contextmanager

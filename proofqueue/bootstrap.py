@@ -17,8 +17,11 @@ from datetime import UTC, datetime, timedelta
 
 from proofqueue.adapters.log import IntentLog
 from proofqueue.adapters.sealing import AesSealer, new_key, parse_key
+from proofqueue.adapters.signing import ed25519_verify, load_signing_key, new_signing_key
 from proofqueue.adapters.store import is_postgres, opening, redact_store
-from proofqueue.ports import Sealer, Vendor
+from proofqueue.domain.errors import ConfigurationError
+from proofqueue.domain.note import NoteError, Verify
+from proofqueue.ports import NoteSigner, Sealer, Vendor
 from proofqueue.process.decisions import Timing
 from proofqueue.process.guard import BreakerGuard
 from proofqueue.process.manager import ProcessManager
@@ -48,6 +51,10 @@ class Components:
     guard: BreakerGuard
     manager: ProcessManager | None
     worker_name: str
+    # The transparency log's signing key (None: no checkpoints are signed here), and the
+    # Ed25519 check its notes are verified with.
+    signer: NoteSigner | None = None
+    verify_signature: Verify = ed25519_verify
 
     def close(self) -> None:
         # This process's last calls count in the shared window; closing goes on even when
@@ -122,7 +129,20 @@ def bootstrap(
         guard=guard,
         manager=manager,
         worker_name=name,
+        signer=signing_key(settings),
     )
+
+
+def signing_key(settings: Settings) -> NoteSigner | None:
+    """The key of PROOFQUEUE_SIGNING_KEY, or None when unset."""
+    if settings.signing_key is None:
+        return None
+    try:
+        return load_signing_key(settings.signing_key.get_secret_value().strip())
+    except NoteError as exc:
+        raise ConfigurationError(
+            f"PROOFQUEUE_SIGNING_KEY: {exc}; make one with `proofqueue signing-key --origin NAME`"
+        ) from None
 
 
 def http_vendor(settings: Settings) -> Vendor | None:
@@ -144,6 +164,12 @@ def http_vendor(settings: Settings) -> Vendor | None:
 def new_cipher_key() -> str:
     """A fresh key for PROOFQUEUE_CIPHER_KEY (base64 of 32 random bytes)."""
     return new_key()
+
+
+def new_log_key(origin: str) -> tuple[str, str]:
+    """A fresh Ed25519 key for the log named ``origin``: (private key, verifier key), in
+    signed-note form."""
+    return new_signing_key(origin)
 
 
 def shown_store(store: str) -> str:

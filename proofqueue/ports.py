@@ -4,6 +4,7 @@
 - ``IntentStore``: the event-sourced log of intents and breakers.
 - ``Sealer``: seals params at rest and opens them again.
 - ``Views``: the read models the worker follows.
+- ``NoteSigner``: the transparency log's signing key.
 
 The vendor port:
 
@@ -185,3 +186,15 @@ class Views(Protocol):
         """Write this worker's heartbeat, when its jobs are read next and which intents it
         cannot attempt (intent id -> why, until when); answer the live workers, sorted."""
         ...
+
+
+class NoteSigner(Protocol):
+    """The log's signing key: signs checkpoint texts as signed notes (c2sp.org/signed-note).
+    ``name`` is the log's origin; ``verifier_key`` is what others check signatures with."""
+
+    name: str
+
+    @property
+    def verifier_key(self) -> str: ...
+
+    def sign(self, text: str) -> str: ...

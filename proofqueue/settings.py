@@ -39,6 +39,11 @@ class Settings(BaseModel):
     poll_cap_s: float = Field(default=5.0, gt=0)
     # How often an idle worker looks at the log.
     idle_s: float = Field(default=0.2, gt=0)
+    # The transparency log's Ed25519 key in signed-note form (PRIVATE+KEY+<origin>+...);
+    # without it no checkpoint is signed and receipts carry no tlog_proof.
+    signing_key: SecretStr | None = None
+    # A running worker signs a checkpoint within this many seconds of the tree growing.
+    checkpoint_s: float = Field(default=10.0, gt=0)
 
     @property
     def call_s(self) -> float:

@@ -15,6 +15,7 @@ from eventsourcing.utils import Environment, EnvType
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
 from proofqueue.domain.errors import IntentNotFound, TrailDamaged
 from proofqueue.domain.intent import Intent, intent_id
+from proofqueue.domain.transparency_log import TransparencyLog, transparency_log_id
 
 
 class IntentLog(Application[Any]):
@@ -45,4 +46,14 @@ class IntentLog(Application[Any]):
             return None
         if not isinstance(found, BreakerLog):
             raise TypeError("breaker id names another aggregate")
+        return found
+
+    def transparency_log(self, origin: str) -> TransparencyLog | None:
+        """The checkpoints of the log named ``origin``, or None before the first."""
+        try:
+            found: object = self.repository.get(transparency_log_id(origin))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(found, TransparencyLog):
+            raise TypeError("transparency log id names another aggregate")
         return found

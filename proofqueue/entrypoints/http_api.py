@@ -593,6 +593,14 @@ class Api:
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(OPENAPI)
 
+    async def checkpoint(self, request: Request) -> Response:
+        """The latest signed checkpoint: public, like any transparency log's."""
+        _query(request, set())
+        text = await self.short(self.pq.checkpoint)
+        if text is None:
+            return JSONResponse({"error": "no checkpoint signed yet"}, status_code=404)
+        return Response(text, media_type="text/plain; charset=utf-8")
+
 
 def create_app(
     pq: ProofQueue,
@@ -612,6 +620,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/openapi.json", api.openapi, methods=["GET"]),
+            Route("/tlog/checkpoint", api.checkpoint, methods=["GET"]),
             Route("/intents", r(Action.SUBMIT, api.submit), methods=["POST"]),
             Route("/intents", r(Action.LIST, api.intents), methods=["GET"]),
             Route(
@@ -868,6 +877,19 @@ OPENAPI: dict[str, Any] = {
                     _q("as_of", {"type": "string", "format": "date-time"}),
                 ],
             )
+        },
+        "/tlog/checkpoint": {
+            "get": {
+                "summary": "The latest signed checkpoint (c2sp.org/tlog-checkpoint, text/plain)",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "a signed note",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    "404": _answer("none signed yet", {"type": "object"}),
+                },
+            }
         },
         "/openapi.json": {
             "get": {

@@ -50,6 +50,9 @@ class Worker:
     name: str
     lease_s: float
     beat_s: float = 1.0
+    # Called once a round with the time: signs a checkpoint of the transparency log when
+    # one is due (the worker signs within PROOFQUEUE_CHECKPOINT_S of the tree growing).
+    checkpoint: Callable[[datetime], object] | None = None
     slots: list[str] | None = None  # None until the first heartbeat: then every slot
     members: list[str] = field(default_factory=list)
     _started_at: float = field(default_factory=time.time)
@@ -118,6 +121,8 @@ class Worker:
         self.views.catch_up()
         if self.slots is None or time.monotonic() - self._beat_at >= self.beat_s:
             self._heartbeat()
+        if self.checkpoint is not None:
+            self.checkpoint(self.clock())
         state = self.guard.sync()
         free = width - len(self._inflight)
         if free <= 0 or state == BreakerState.DEGRADED or self.guard.held is not None:

@@ -1,7 +1,8 @@
 """``replay --check``: compare live views with views rebuilt from the log, row by row.
 
-Both sides are read in key order and merged: the operator list in pages (keyset pagination),
-so memory stays flat however many intents there are; the breaker's rows, which are few, whole.
+Both sides are read in key order and merged: the operator list and the transparency tree in
+pages (keyset pagination), so memory stays flat however many intents there are; the
+breaker's rows and the checkpoints, which are few, whole.
 Every difference is one line naming the table, the row and the column.
 """
 
@@ -38,10 +39,56 @@ def _breaker(db: ViewDB) -> Keyed:
     yield from sorted(keyed, key=lambda pair: pair[0])
 
 
+def _paged(db: ViewDB, table: str, key: tuple[str, ...]) -> Keyed:
+    """A table with an integer key, in key order, a page at a time (row-value keyset)."""
+    columns = ", ".join(key)
+    marks = ", ".join("?" for _ in key)
+    after: tuple[Any, ...] = tuple(-1 for _ in key)
+    while True:
+        page = db.query(
+            f"SELECT * FROM {table} WHERE ({columns}) > ({marks})"  # noqa: S608  (constants)
+            f" ORDER BY {columns} LIMIT ?",
+            (*after, PAGE),
+        )
+        for row in page:
+            yield tuple(int(row[k]) for k in key), row
+        if len(page) < PAGE:
+            return
+        after = tuple(int(page[-1][k]) for k in key)
+
+
+def _tlog_intents(db: ViewDB) -> Keyed:
+    order = 'intent_id COLLATE "C"' if db.dialect == "postgres" else "intent_id"
+    after = ""
+    while True:
+        page = db.query(
+            f"SELECT * FROM pq_tlog_intents WHERE intent_id > ? ORDER BY {order} LIMIT ?",  # noqa: S608  (constant)
+            (after, PAGE),
+        )
+        for row in page:
+            yield (row["intent_id"],), row
+        if len(page) < PAGE:
+            return
+        after = page[-1]["intent_id"]
+
+
+def _checkpoints(db: ViewDB) -> Keyed:
+    rows = db.query("SELECT * FROM pq_tlog_checkpoints")
+    yield from sorted(((str(r["origin"]), int(r["seq"])), r) for r in rows)
+
+
 def _name(table: str, row: Row) -> str:
     if table == "pq_intents":
         return f"pq_intents request_id={row['request_id']}"
-    return f"pq_breaker vendor={row['vendor']} seq={row['seq']}"
+    if table == "pq_breaker":
+        return f"pq_breaker vendor={row['vendor']} seq={row['seq']}"
+    if table == "pq_tlog_leaves":
+        return f"pq_tlog_leaves idx={row['idx']}"
+    if table == "pq_tlog_nodes":
+        return f"pq_tlog_nodes level={row['level']} idx={row['idx']}"
+    if table == "pq_tlog_intents":
+        return f"pq_tlog_intents intent_id={row['intent_id']}"
+    return f"pq_tlog_checkpoints origin={row['origin']} seq={row['seq']}"
 
 
 def _merge(table: str, live: Keyed, rebuilt: Keyed) -> Iterator[str]:
@@ -69,4 +116,16 @@ def compare_views(live: ViewDB, rebuilt: ViewDB) -> list[str]:
     return [
         *_merge("pq_intents", _intents(live), _intents(rebuilt)),
         *_merge("pq_breaker", _breaker(live), _breaker(rebuilt)),
+        *_merge("pq_tlog_intents", _tlog_intents(live), _tlog_intents(rebuilt)),
+        *_merge("pq_tlog_leaves", _leaves(live), _leaves(rebuilt)),
+        *_merge("pq_tlog_nodes", _nodes(live), _nodes(rebuilt)),
+        *_merge("pq_tlog_checkpoints", _checkpoints(live), _checkpoints(rebuilt)),
     ]
+
+
+def _leaves(db: ViewDB) -> Keyed:
+    return _paged(db, "pq_tlog_leaves", ("idx",))
+
+
+def _nodes(db: ViewDB) -> Keyed:
+    return _paged(db, "pq_tlog_nodes", ("level", "idx"))

@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.persistence import OperationalError
 
 from proofqueue.chaos import maybe_crash
+from proofqueue.projections import tlog
 from proofqueue.projections.store import ViewDB
 from proofqueue.projections.views import apply_event, create_schema
 
@@ -39,6 +40,33 @@ class Projector:
         self.db = db
         self.as_of = as_of
         create_schema(db, [NAME])
+        if not tlog.has_tables(db):
+            self._create_tlog()
+
+    def _create_tlog(self) -> None:
+        """Create the transparency tree's tables; on a store whose views already hold
+        events, build the tree from those events in the same transaction, which holds the
+        views' position, so every later batch appends after them."""
+        with self.db.transaction() as cur:
+            if self.db.dialect == "postgres":
+                # Serializes creators, and holds the views' position until this commits.
+                cur.run("LOCK TABLE pq_position IN SHARE ROW EXCLUSIVE MODE")
+            if tlog.has_tables_in(cur):
+                return  # another process made them first
+            for statement in tlog.SCHEMA:
+                cur.run(statement)
+            row = cur.one("SELECT position FROM pq_position WHERE name = ?", (NAME,))
+            upto = int(row["position"]) if row else 0
+            start = 1
+            while start <= upto:
+                notes = self.recorder.select_notifications(start=start, limit=BATCH, stop=upto)
+                if not notes:
+                    break
+                for note in notes:
+                    event = self.mapper.to_domain_event(note)
+                    if self.as_of is None or event.timestamp <= self.as_of:
+                        tlog.apply_event(cur, event)
+                start = notes[-1].id + 1
 
     def position(self) -> int:
         row = self.db.query("SELECT position FROM pq_position WHERE name = ?", (NAME,))

@@ -4,6 +4,8 @@ the breaker's transitions. Tables are plain SQL that runs on SQLite and PostgreS
     pq_position   name -> last applied notification id (the tracking record)
     pq_intents    one row per intent: status, attempts, last error, next attempt, ...
     pq_breaker    one row per breaker event: vendor, state moves and their reasons
+    pq_tlog_*     the transparency tree over terminal receipts and its checkpoints
+                  (``tlog.py``; created apart, so stores with older views get them too)
 
 Each batch of events is applied in the same transaction that advances ``pq_position``
 (compare-and-set), so every event is applied exactly once even with several runners.
@@ -17,6 +19,8 @@ from typing import Any
 
 from proofqueue.domain.breaker_log import BreakerLog
 from proofqueue.domain.intent import Intent
+from proofqueue.domain.transparency_log import TransparencyLog
+from proofqueue.projections import tlog
 from proofqueue.projections.store import Cursor, ViewDB
 
 # Tables added after the first release: created on stores whose views exist already.
@@ -157,6 +161,9 @@ def apply_event(cur: Cursor, event: object) -> None:
     """Apply one decoded event to the views. Branches on the event class."""
     if isinstance(event, Intent.Event | Intent.Created):
         _apply_intent(cur, event)
+        tlog.apply_event(cur, event)  # after the intent's row: a leaf is read from it
+    elif isinstance(event, TransparencyLog.Event):
+        tlog.apply_event(cur, event)
     elif isinstance(event, BreakerLog.Opened):
         cur.run(
             "INSERT INTO pq_breaker (breaker_id, seq, vendor, at, from_state, to_state, reason,"

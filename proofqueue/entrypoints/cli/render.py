@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from proofqueue.domain.receipt import Receipt
+from proofqueue.domain.receipt import Receipt, receipt_json
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -18,16 +18,21 @@ def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
 
 
-def receipt_json(receipt: Receipt) -> dict[str, Any]:
-    return json.loads(receipt.model_dump_json())  # type: ignore[no-any-return]
+def receipt_document(receipt: Receipt) -> dict[str, Any]:
+    """The receipt as printed: ``tlog_proof`` is null until a checkpoint covers it."""
+    document = receipt_json(receipt)
+    document.setdefault("tlog_proof", None)
+    return document
 
 
 def print_receipt(receipt: Receipt, as_json: bool) -> None:
     if as_json:
-        print_json(receipt_json(receipt))
+        print_json(receipt_document(receipt))
         return
     table = Table(show_header=False, box=None, pad_edge=False)
-    for key, value in receipt_json(receipt).items():
+    for key, value in receipt_document(receipt).items():
+        if key == "tlog_proof" and value is not None:
+            value = f"c2sp.org/tlog-proof@v1, {value.split(chr(10))[1]} (see --json)"
         table.add_row(f"[bold]{key}[/]", "-" if value is None else str(value))
     out.print(table)
 
