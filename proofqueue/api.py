@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -316,15 +315,7 @@ class ProofQueue:
                 "the worker needs a vendor: set PROOFQUEUE_VENDOR_URL (or pass vendor=...)"
             )
         Worker(
-            # A manager of the worker's own, gathering its records into group commits.
-            manager=replace(
-                manager,
-                batched=True,
-                blocked={},
-                _polls={},
-                _records=[],
-                _records_lock=threading.Lock(),
-            ),
+            manager=manager.for_worker(),
             views=self.parts.views,
             guard=self.parts.guard,
             clock=self.parts.clock,

@@ -100,7 +100,7 @@ class Worker:
         )
         blocked, self.manager.blocked = self.manager.blocked, {}
         try:
-            members = self.views.beat(beat, self.lease_s, self.manager.next_reads(), blocked)
+            members = self.views.beat(beat, self.lease_s, self.manager.polls.next_reads(), blocked)
         except Exception:
             self.manager.blocked.update(blocked)  # not written: again next beat
             if stopped:
@@ -152,12 +152,12 @@ class Worker:
         """Read submitted jobs whose next read is due. While the breaker is RECOVERING each
         read is a probe, so reads can bring it back to OK when no attempt is due."""
         jobs = self.views.submitted(1000, self.slots)
-        self.manager.forget_polls({request_id for request_id, _ in jobs})
+        self.manager.polls.forget({request_id for request_id, _ in jobs})
         handed = 0
         for request_id, job_id in jobs:
             if handed >= free:
                 break
-            if request_id in self._inflight or self.manager.poll_in(request_id) > 0:
+            if request_id in self._inflight or self.manager.polls.due_in(request_id) > 0:
                 continue
             if probing and not self.guard.admit():
                 break

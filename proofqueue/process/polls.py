@@ -1,0 +1,55 @@
+"""When to read each submitted job next. Kept in memory: reads change nothing in the log,
+and a restarted worker simply reads every job it follows once more."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from proofqueue.domain.intent import intent_id
+from proofqueue.process.decisions import PollAgain
+
+
+@dataclass
+class Poll:
+    at: float
+    interval: float
+    misses: int = 0
+
+
+@dataclass
+class Polls:
+    poll_s: float
+    _polls: dict[str, Poll] = field(default_factory=dict)
+
+    def get(self, request_id: str) -> Poll | None:
+        return self._polls.get(request_id)
+
+    def due_in(self, request_id: str) -> float:
+        """Seconds until the job of ``request_id`` is to be read next (a job seen for the
+        first time is read after ``poll_s``)."""
+        now = time.monotonic()
+        poll = self._polls.setdefault(request_id, Poll(at=now + self.poll_s, interval=self.poll_s))
+        return poll.at - now
+
+    def again(self, request_id: str, decided: PollAgain) -> None:
+        poll = self._polls.get(request_id)
+        if poll is not None:
+            poll.misses, poll.interval = decided.misses, decided.interval_s
+            poll.at = time.monotonic() + decided.interval_s
+
+    def done(self, request_id: str) -> None:
+        self._polls.pop(request_id, None)
+
+    def forget(self, keep: set[str]) -> None:
+        """Drop the schedule of jobs no longer followed here."""
+        for gone in [key for key in self._polls if key not in keep]:
+            self._polls.pop(gone, None)
+
+    def next_reads(self) -> dict[str, float]:
+        """When each followed job is read next (intent id -> epoch seconds)."""
+        now, wall = time.monotonic(), time.time()
+        return {
+            str(intent_id(request_id)): wall + poll.at - now
+            for request_id, poll in list(self._polls.items())
+        }

@@ -1,0 +1,165 @@
+"""Recording what the process manager decided: apply the decision to the intent and save
+it, at once or gathered into one commit per worker round (group commit). A decision made
+under a claim is recorded only while that claim is still its worker's: a worker paused past
+its lease must not record over the one that took over (which looks the job up first).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from eventsourcing.persistence import IntegrityError
+
+from proofqueue.domain.errors import IllegalTransition
+from proofqueue.domain.intent import Intent, Status
+from proofqueue.ports import IntentStore
+from proofqueue.process.decisions import Fail, ScheduleRetry, Settle, Submit
+
+log = logging.getLogger("proofqueue.worker")
+
+Recordable = Submit | ScheduleRetry | Fail | Settle
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An attempt this worker claimed, and how long it may still call the vendor: a call
+    must end inside the lease, measured by this process's monotonic clock from before the
+    claim was saved, so that it ends before any other worker may take the claim over."""
+
+    attempt: int
+    started: float
+    lease_s: float
+    call_s: float
+
+    def may_call(self) -> bool:
+        return time.monotonic() - self.started + self.call_s < self.lease_s
+
+
+@dataclass
+class Recorder:
+    log: IntentStore
+    worker: str
+    clock: Callable[[], datetime]
+    # Makes an error detail safe for the trail (no secret of the intent's params).
+    clean: Callable[[Intent, str], str]
+    # Gather decisions for ``flush`` (the worker's group commit) instead of saving each.
+    batched: bool = False
+    _pending: list[tuple[Intent, Recordable, Claim | None]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, intent: Intent, decided: Recordable, claim: Claim | None = None) -> None:
+        if self.batched:
+            with self._lock:
+                self._pending.append((intent, decided, claim))
+            return
+        self.record_now(intent, decided, claim)
+
+    def flush(self) -> int:
+        """Record the decisions gathered since the last flush in one commit (the worker's
+        group commit); a conflict sends each back through ``record_now`` alone."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return 0
+        applied = []
+        for intent, decided, claim in batch:
+            if claim is not None and not self._still_mine(intent, claim):
+                self._superseded(intent, decided, claim)
+                continue
+            try:
+                self._apply(intent, decided)
+            except IllegalTransition as exc:
+                log.info("%s: %s", intent.request_id, exc)
+                continue
+            applied.append((intent, decided, claim))
+        try:
+            self.log.save(*(intent for intent, _, _ in applied))
+        except IntegrityError:
+            for intent, decided, claim in applied:  # the failed commit used up their events
+                self.record_now(self.log.intent(intent.request_id), decided, claim)
+            return len(applied)
+        for intent, _, _ in applied:
+            self._log_recorded(intent)
+        return len(applied)
+
+    def _still_mine(self, intent: Intent, claim: Claim) -> bool:
+        return intent.claimed_by == self.worker and intent.attempts == claim.attempt
+
+    def _superseded(self, intent: Intent, decided: Recordable, claim: Claim) -> None:
+        log.warning(
+            "%s: attempt %d was taken over by %s; not recording %s (the job is"
+            " looked up by the attempt that took over)",
+            intent.request_id,
+            claim.attempt,
+            intent.claimed_by,
+            describe(decided),
+        )
+
+    def _log_recorded(self, intent: Intent) -> None:
+        if intent.status != Status.RETRYING:
+            log.info(
+                "%s: %s %s",
+                intent.request_id,
+                intent.status.value,
+                intent.job_id or intent.failure or "",
+            )
+
+    def record_now(self, intent: Intent, decided: Recordable, claim: Claim | None = None) -> None:
+        """Record a decision; on a concurrent write, reload and apply it again. A decision
+        made under a claim is recorded only while that claim is still this worker's: a
+        worker paused past its lease must not record over the one that took over (which
+        looks the job up before buying)."""
+        for _ in range(5):
+            if claim is not None and not self._still_mine(intent, claim):
+                self._superseded(intent, decided, claim)
+                return
+            try:
+                self._apply(intent, decided)
+                self.log.save(intent)
+                self._log_recorded(intent)
+                return
+            except IntegrityError:
+                intent = self.log.intent(intent.request_id)
+            except IllegalTransition as exc:
+                log.info("%s: %s", intent.request_id, exc)
+                return
+        log.warning("%s: gave up recording after repeated conflicts", intent.request_id)
+
+    def _apply(self, intent: Intent, decided: Recordable) -> None:
+        now = self.clock()
+        if isinstance(decided, Submit):
+            intent.submit(
+                job_id=decided.job_id,
+                replayed=decided.replayed,
+                reconciled=decided.reconciled,
+                now=now,
+            )
+        elif isinstance(decided, ScheduleRetry):
+            intent.schedule_retry(
+                error=decided.error,
+                status_code=decided.status_code,
+                detail=self.clean(intent, decided.detail),
+                ambiguous=decided.ambiguous,
+                next_attempt_at=decided.next_attempt_at,
+                now=now,
+            )
+        elif isinstance(decided, Settle):
+            intent.settle(deliverable_id=decided.deliverable_id, phase=decided.phase, now=now)
+        else:
+            intent.fail(
+                reason=decided.reason,
+                detail=self.clean(intent, decided.detail),
+                status_code=decided.status_code,
+                now=now,
+            )
+
+
+def describe(decided: Recordable) -> str:
+    if isinstance(decided, Submit):
+        return f"the submission of job {decided.job_id}"
+    return type(decided).__name__
