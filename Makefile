@@ -36,10 +36,11 @@ clean:
 
 # Benchmarks, beside raw SQLite, plain httpx and DBOS Transact (installed here, into .venv
 # only); prints the table and writes bench/last-run.md. Not part of `make test`, never gates CI.
-# BENCH_ARGS=--quick for a smaller run (about 3 minutes, writes no file).
+# Figure 7 (worker processes) runs on a throwaway PostgreSQL server when one can be started.
+# BENCH_ARGS=--quick for a smaller run (writes no file); BENCH_ARGS='--only 7,8,9' for some.
 bench: $(STAMP)
 	$(BIN)/pip install --quiet 'dbos>=3,<4'
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	scripts/with-postgres $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # The fault-injection run at soak size (5,000 intents, 20 kills at least), on SQLite and on
 # PostgreSQL (a throwaway server when one can be started); prints one line of figures per store.

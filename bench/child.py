@@ -25,6 +25,9 @@ MEASUREMENTS: dict[str, tuple[str, str]] = {
     "replay": ("bench.replay", "replay"),
     "raw-read": ("bench.replay", "raw_read"),
     "list": ("bench.listing", "list_latency"),
+    "fleet-drain": ("bench.fleet", "fleet_drain"),
+    "breaker-record": ("bench.breaker", "breaker_record"),
+    "rounds": ("bench.rounds", "worker_rounds"),
 }
 
 

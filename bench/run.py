@@ -1,8 +1,12 @@
 """``make bench``: proofqueue measured side by side with raw SQLite, plain httpx and DBOS
 Transact, in one run on one machine. Prints a table and writes it to ``bench/last-run.md``.
 
-    .venv/bin/python -m bench.run            # the full run (6-8 minutes on 2 cores)
-    .venv/bin/python -m bench.run --quick    # smaller numbers, 2-3 minutes; writes no file
+    .venv/bin/python -m bench.run            # the full run (15-20 minutes on 2 cores)
+    .venv/bin/python -m bench.run --quick    # smaller numbers; writes no file
+    .venv/bin/python -m bench.run --only 7,8,9   # some figures only; writes no file
+
+Figure 7 needs PostgreSQL: ``scripts/with-postgres`` starts a throwaway server and sets
+PROOFQUEUE_TEST_POSTGRES_URL (``make bench`` runs through it); without it the figure says so.
 
 Every figure is the median of ``--runs`` runs (3), the contenders' runs interleaved (their
 order rotates from run to run) so that a busy moment on the machine does not land on one
@@ -33,6 +37,8 @@ from bench.stats import median, ratio
 
 Result = dict[str, Any]
 DEFAULT_OUT = ROOT / "bench" / "last-run.md"
+BREAKER_CALLS = 2000  # figure 8: timed records per run
+PG_ENV = "PROOFQUEUE_TEST_POSTGRES_URL"  # figure 7's server (scripts/with-postgres sets it)
 
 
 @dataclass(frozen=True)
@@ -46,10 +52,14 @@ class Plan:
     large: int
     window_s: float  # figure 5: how long a worker drains per memory run
     list_calls: int  # figure 6: calls per filter per run
+    fleet: int  # figure 7: intents queued on PostgreSQL per drain
+    window_calls: int  # figure 8: calls in the large shared window
+    rounds: int  # figure 9: timed worker rounds per run (on the log of `large` intents)
 
 
-FULL = Plan("full", 1000, 300, 10_000, 1, 10_000, 100_000, 15.0, 100)
-QUICK = Plan("quick", 300, 100, 1_000, 1, 2_000, 20_000, 8.0, 100)
+FULL = Plan("full", 1000, 300, 10_000, 1, 10_000, 100_000, 15.0, 100, 2_000, 30_000, 200)
+QUICK = Plan("quick", 300, 100, 1_000, 1, 2_000, 20_000, 8.0, 100, 500, 30_000, 200)
+FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
 @dataclass
@@ -503,6 +513,178 @@ def list_figure(r: Runner) -> list[Row]:
     return rows
 
 
+# ---- figure 7, 8 and 9 -------------------------------------------------------------------
+
+FLEET_COMPLETE_AFTER_S = 0.2
+FLEETS: dict[str, tuple[int, int]] = {"1x8": (1, 8), "4x2": (4, 2)}  # processes, in flight
+
+
+def fleet_figure(r: Runner) -> list[Row]:
+    if not os.environ.get(PG_ENV):
+        why = f"no PostgreSQL ({PG_ENV} unset: run through scripts/with-postgres)"
+        r.notes.append(f"Figure 7 did not run: {why}.")
+        return [Row("7", "worker processes on PostgreSQL", "—", why, "—", "—", "n/a", "0")]
+    speed = {who: Series() for who in FLEETS}
+    reads, conflicts, commits = ({who: Series() for who in FLEETS} for _ in range(3))
+    for run in range(r.runs):
+        for who in list(FLEETS) if run % 2 == 0 else list(reversed(FLEETS)):
+            procs, width = FLEETS[who]
+            count = r.plan.fleet
+            with vendor_sim(FLEET_COMPLETE_AFTER_S) as url:
+                got = r.child("fleet-drain", 900, url=url, workers=procs, concurrency=width,
+                              count=count, timeout_s=600,
+                              log=r.path(f"fleet-{who}-{run}.log"))  # fmt: skip
+                made = calls(url)
+            if "error" not in got and got["settled"] != count:
+                got = {"error": f"{who}: {got['settled']} of {count} settled ({got['statuses']})"}
+            if "error" in got:
+                speed[who].errors.append(got["error"])
+                r.record(f"7 fleet run {run + 1} {who}: FAILED {got['error']}")
+                continue
+            settled = got["settled"]
+            span = (got["last_settled"] or 0.0) - (got["first_claim"] or 0.0)
+            speed[who].values.append(settled / span if span > 0 else 0.0)
+            reads[who].values.append(made.reads / settled)
+            lost = got["takeovers"] + got["rejected_rows"]
+            conflicts[who].values.append(lost / count)
+            commits[who].values.append(got["commits"] / settled)
+            r.record(
+                f"7 fleet run {run + 1}, {procs} worker process(es) x {width} in flight:"
+                f" {settled} settled in {span:.1f} s from the first claim ({settled / span:.1f}/s;"
+                f" {got['wall_s']:.1f} s from starting the processes); vendor calls"
+                f" {made.creates} creates + {made.reads} reads + {made.lookups} lookups,"
+                f" {made.duplicates} duplicates; {got['claims']} claims, {got['takeovers']}"
+                f" takeovers, {got['rejected_rows']} event rows rejected;"
+                f" {got['events']} events; {got['commits']} commits and {got['rollbacks']}"
+                f" rollbacks; {got['error_lines']} ERROR lines in the workers' logs; exit"
+                f" codes {got['exit_codes']}; queued in {got['built_s']:.1f} s"
+            )
+    one, four = speed["1x8"], speed["4x2"]
+    value = ratio(four.median, one.median)
+    rows = [
+        Row("7", f"PostgreSQL, {r.plan.fleet:,} queued intents drained by 4 `proofqueue worker`"
+            " processes x 2 in flight, settled/s", rate(four.median),
+            f"1 process x 8 in flight: {rate(one.median)}", times(value), "≥ 1.00x",
+            verdict(None if value is None else value >= 1.0), f"{four.runs()} / {one.runs()}"),
+    ]  # fmt: skip
+    for who, label in (("4x2", "4 processes x 2"), ("1x8", "1 process x 8")):
+        rd, cf, cm = reads[who].median, conflicts[who].median, commits[who].median
+        rows += [
+            Row("7", f"{label}: vendor job reads per settled job",
+                "—" if rd is None else f"{rd:.2f}", "1.00 (one read after the job is done)",
+                times(rd), "≤ 1.2", verdict(None if rd is None else rd <= 1.2),
+                reads[who].runs()),
+            Row("7", f"{label}: claim conflicts per intent (takeovers + saves rejected by"
+                " the store)", "—" if cf is None else f"{cf:.3f}", "0", "—", "≤ 0.05",
+                verdict(None if cf is None else cf <= 0.05), conflicts[who].runs()),
+            Row("7", f"{label}: store commits per settled intent (events, views' catch-up,"
+                " heartbeats, breaker flushes, autocommit reads)",
+                "—" if cm is None else f"{cm:.1f}", "—", "—", "—", "info", commits[who].runs()),
+        ]  # fmt: skip
+    return rows
+
+
+def breaker_figure(r: Runner) -> list[Row]:
+    sizes = {"small": (100, False), "large": (r.plan.window_calls, True)}
+    record = {size: Series() for size in sizes}
+    flush = {size: Series() for size in sizes}
+    for run in range(r.runs):
+        for size in sizes if run % 2 == 0 else list(reversed(sizes)):
+            calls_in, history = sizes[size]
+            got = r.child("breaker-record", 300, store=r.path(f"breaker-{size}-{run}.db"),
+                          window_calls=calls_in, calls=BREAKER_CALLS, history=history)  # fmt: skip
+            if "error" in got:
+                record[size].errors.append(got["error"])
+                r.record(f"8 breaker run {run + 1} {size}: FAILED {got['error']}")
+                continue
+            record[size].values.append(got["median_ns"])
+            flush[size].values.append(got["flush_median_ns"])
+            r.record(
+                f"8 breaker run {run + 1}, {got['window_calls']:,} calls in the window"
+                f"{' and an hour of older seconds' if history else ''}: record median"
+                f" {got['median_ns']:,.0f} ns, p99 {got['p99_ns']:,.0f} ns, mean"
+                f" {got['mean_ns']:,.0f} ns over {got['calls']:,} calls ({got['flushes']}"
+                f" flushes among them); flush median {got['flush_median_ns'] / 1000:,.0f} µs,"
+                f" p99 {got['flush_p99_ns'] / 1000:,.0f} µs; window at the end"
+                f" {got['window_after']:,} calls; breaker {got['state']}"
+            )
+    small, large = record["small"].median, record["large"].median
+    value = ratio(large, small)
+    fs, fl = flush["small"].median, flush["large"].median
+    ns = lambda v: "—" if v is None else f"{v:,.0f} ns"  # noqa: E731
+    us = lambda v: "—" if v is None else f"{v / 1000:,.0f} µs"  # noqa: E731
+    return [
+        Row("8", f"`BreakerGuard.record` (SQLite store), median per call, {r.plan.window_calls:,}"
+            " calls in the shared window (+ an hour of older seconds)", ns(large),
+            f"100 calls in the window: {ns(small)}", times(value), "≤ 1.50x",
+            verdict(None if value is None else value <= 1.5),
+            f"{record['large'].runs()} / {record['small'].runs()}"),
+        Row("8", "`BreakerGuard.flush` (the store write + window read a record makes every"
+            " 0.25 s), median", us(fl), f"100 calls in the window: {us(fs)}",
+            times(ratio(fl, fs)), "—", "info",
+            f"{flush['large'].runs()} / {flush['small'].runs()}"),
+    ]  # fmt: skip
+
+
+def rounds_figure(r: Runner) -> list[Row]:
+    source = r.path("log-large.db")
+    if not os.path.exists(source):
+        built = r.child("build", 1800, store=source, count=r.plan.large)
+        if "error" in built:
+            return [Row("9", "worker round", "—", built["error"], "—", "—", "n/a", "0")]
+        r.record(f"9 log of {r.plan.large} queued intents built in {built['save_s']:.1f} s")
+    keys = ("step_held", "queries_all", "queries_quarter", "health", "count_calls")
+    p50 = {key: Series() for key in keys}
+    p99 = {key: Series() for key in keys}
+    counts: dict[str, int] = {}
+    for run in range(r.runs):
+        store = copy_store(source, r.path(f"rounds-{run}.db"))
+        got = r.child("rounds", 600, store=store, rounds=r.plan.rounds, calls=50)
+        if "error" in got:
+            for key in keys:
+                p99[key].errors.append(got["error"])
+            r.record(f"9 rounds run {run + 1}: FAILED {got['error']}")
+            continue
+        counts = got["counts"]
+        for key in keys:
+            p50[key].values.append(got[key]["p50_ms"])
+            p99[key].values.append(got[key]["p99_ms"])
+        r.record(
+            f"9 rounds run {run + 1}: "
+            + "; ".join(
+                f"{key} p50 {got[key]['p50_ms']:.2f} ms, p99 {got[key]['p99_ms']:.2f} ms"
+                for key in (*keys, "due_all", "due_quarter")
+            )
+            + f"; due answered {got['due_rows_all']} / {got['due_rows_quarter']} rows;"
+            f" vendor calls {got['vendor_calls']}"
+        )
+    size = f"{sum(counts.values()):,} queued" if counts else f"{r.plan.large:,}"
+
+    def shown(key: str) -> str:
+        a, b = p50[key].median, p99[key].median
+        return "—" if a is None or b is None else f"p50 {a:.2f} ms, p99 {b:.2f} ms"
+
+    def met(key: str, limit: float) -> str:
+        high = p99[key].median
+        return verdict(None if high is None else high < limit)
+
+    return [
+        Row("9", f"`Worker.step`, vendor held (catch-up, heartbeat each second, breaker), at"
+            f" {size} intents, {r.plan.rounds} rounds", shown("step_held"), "—", "—",
+            "p99 < 2 ms", met("step_held", 2.0), p99["step_held"].runs()),
+        Row("9", "a round's queries (catch-up, submitted, claimed, due) — 1 worker, all 16"
+            " slots", shown("queries_all"), "—", "—", "p99 < 2 ms", met("queries_all", 2.0),
+            p99["queries_all"].runs()),
+        Row("9", "a round's queries — the first of 4 workers (4 slots)",
+            shown("queries_quarter"), "—", "—", "p99 < 2 ms", met("queries_quarter", 2.0),
+            p99["queries_quarter"].runs()),
+        Row("9", f"`pq.health()` at {size} intents", shown("health"), "—", "—", "—", "info",
+            p99["health"].runs()),
+        Row("9", f"`pq.counts()` at {size} intents", shown("count_calls"), "—", "—", "—",
+            "info", p99["count_calls"].runs()),
+    ]  # fmt: skip
+
+
 # ---- the page ----------------------------------------------------------------------------
 
 
@@ -551,6 +733,38 @@ def method(plan: Plan, runs: int) -> list[str]:
         f" on the {plan.large:,}-intent log of 5 as the last worker run there left it (a"
         " backlog being drained); each call includes the catch-up check `list` does before"
         " it queries.",
+        f"7: on PostgreSQL ({PG_ENV}, a throwaway server from `scripts/with-postgres`:"
+        " fsync and synchronous_commit off), each run from a fresh database:"
+        f" {plan.fleet:,} intents queued as in 3, then `python -m proofqueue worker`"
+        " processes with PROOFQUEUE_STORE, PROOFQUEUE_VENDOR_URL and PROOFQUEUE_CONCURRENCY"
+        " set (all else default: poll_s 0.5, lease_s 30) against a fresh healthy simulator"
+        f" (complete-after {FLEET_COMPLETE_AFTER_S:g} s), stopped with SIGTERM once all are"
+        " SETTLED; 1 process x 8 in flight against 4 processes x 2, runs interleaved."
+        " Settled/s over the span from the first `AttemptStarted` to the last `Settled`"
+        " event (interpreter start-up left out; the wall time from starting the processes"
+        " is in every run's line). Job reads: the simulator's `get_*` calls / settled. Claim"
+        " conflicts per intent: (`AttemptStarted` events with `takeover` + event rows the"
+        " store rejected on optimistic concurrency, counted as the gap in the events"
+        " table's `notification_id` sequence) / intents; a claim a worker abandons before"
+        " saving (it reloaded the intent and found it claimed) leaves no trace and is not"
+        " counted. Commits: `xact_commit` of `pg_stat_database` for the run's database"
+        " after the workers exited less before they started, less the benchmark's own"
+        " polls, / settled: it includes every committed transaction of the workers (events,"
+        " the views' catch-up, heartbeats, breaker window flushes, autocommit reads).",
+        f"8: `bootstrap(Settings(store=<SQLite file>), vendor=FakeVendor())`; `pq_calls` is"
+        " filled with 100 calls spread over the window's seconds (30 s), or with"
+        f" {plan.window_calls:,} calls over them plus an hour of older seconds (what"
+        f" `pq_calls` keeps); then {BREAKER_CALLS:,} `guard.record(...)` calls (one in 10"
+        " failed) are timed one by one with `perf_counter_ns` after 200 untimed ones, and"
+        " 200 `guard.flush()` calls with one pending call each. The records are counted"
+        " into the window too, so it holds about 2,300 / 32,000 calls at the end.",
+        f"9: a copy of the {plan.large:,}-intent log of 5 (built here if 5 did not run)"
+        " with the vendor held (`pq.hold_vendor`); a `Worker` built as `pq.run_worker`"
+        f" builds it (8 in flight), {plan.rounds} timed `worker.step(pool, 8)` rounds after"
+        " 5 untimed; then a round's queries timed as one (`views.catch_up()`,"
+        " `views.submitted(1000, slots)`, `views.claimed(1000, slots)`, `views.due(now,"
+        " 32, slots)`) with all 16 slots and with the 4 slots of the first of 4 workers;"
+        " then 50 calls each of `pq.health()` and `pq.counts()` (each catches up first).",
     ]
 
 
@@ -559,11 +773,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smaller numbers (2-3 minutes)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
     parser.add_argument("--drain-runs", type=int, help="runs of the backlog drain")
+    parser.add_argument("--only", help="comma-separated figures to run (e.g. 7,8,9); writes"
+                        " no file unless --out is given")  # fmt: skip
     parser.add_argument("--out", type=Path, help="where to write the page (default: "
                         "bench/last-run.md for a full run, nowhere for --quick)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    args.figures = FIGURES
+    if args.only:
+        args.figures = tuple(f.strip() for f in args.only.split(",") if f.strip())
+        if not args.figures or any(f not in FIGURES for f in args.figures):
+            parser.error(f"--only takes figures among {','.join(FIGURES)}")
     return args
 
 
@@ -572,19 +793,27 @@ def main(argv: list[str]) -> int:
     plan = QUICK if args.quick else FULL
     if args.drain_runs:
         plan = dataclasses.replace(plan, drain_runs=args.drain_runs)
-    out: Path | None = args.out or (None if args.quick else DEFAULT_OUT)
+    out: Path | None = args.out or (None if args.quick or args.only else DEFAULT_OUT)
     when = datetime.now(UTC).replace(microsecond=0).isoformat()
     load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="proofqueue-bench-") as tmp:
         r = Runner(plan, args.runs, Path(tmp))
         machine = describe(tmp)
         rows: list[Row] = []
-        rows += r.phase("1 durable submit", lambda: submit_figure(r))
-        rows += r.phase("2 end to end", lambda: e2e_figure(r))
-        rows += r.phase("3 backlog drain", lambda: drain_figure(r))
-        rows += r.phase("4 replay", lambda: replay_figure(r))
-        rows += r.phase("5 peak memory", lambda: memory_figure(r))
-        rows += r.phase("6 list latency", lambda: list_figure(r))
+        phases: list[tuple[str, str, Callable[[Runner], list[Row]]]] = [
+            ("1", "1 durable submit", submit_figure),
+            ("2", "2 end to end", e2e_figure),
+            ("3", "3 backlog drain", drain_figure),
+            ("4", "4 replay", replay_figure),
+            ("5", "5 peak memory", memory_figure),
+            ("6", "6 list latency", list_figure),
+            ("7", "7 worker processes on PostgreSQL", fleet_figure),
+            ("8", "8 breaker record", breaker_figure),
+            ("9", "9 worker round at a large backlog", rounds_figure),
+        ]
+        for figure, name, body in phases:
+            if figure in args.figures:
+                rows += r.phase(name, lambda body=body: body(r))
     took = time.monotonic() - r.started
     machine["load average (1, 5, 15 min)"] = f"at start {load_before}; at end {load_average()}"
     page = Page(
@@ -594,7 +823,11 @@ def main(argv: list[str]) -> int:
         duration=f"{took / 60:.1f} min ({'; '.join(r.phases)})",
         machine=machine,
         rows=rows,
-        method=method(plan, args.runs),
+        method=[
+            line
+            for line in method(plan, args.runs)
+            if not line[0].isdigit() or line.split(":")[0] in args.figures
+        ],
         runs=r.page_runs,
         notes=r.notes,
     )
