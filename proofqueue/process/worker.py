@@ -38,6 +38,9 @@ from proofqueue.projections import queries
 
 log = logging.getLogger("proofqueue.worker")
 
+# How often a worker that does not lead brings the views up to date itself.
+CATCH_UP_S = 1.0
+
 
 @dataclass
 class Worker:
@@ -57,6 +60,7 @@ class Worker:
     members: list[str] = field(default_factory=list)
     _started_at: float = field(default_factory=time.time)
     _beat_at: float = 0.0
+    _caught_up_at: float = 0.0
     _watch: dict[str, tuple[int, float]] = field(default_factory=dict)
     _inflight: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -118,7 +122,9 @@ class Worker:
         """One round: record what the finished calls decided (one commit), catch up, let the
         breaker tick, claim due work (one commit) and hand its calls out. True if busy."""
         self.manager.flush_records()
-        self.views.catch_up()
+        if self._leads() or time.monotonic() - self._caught_up_at >= CATCH_UP_S:
+            self.views.catch_up()
+            self._caught_up_at = time.monotonic()
         if self.slots is None or time.monotonic() - self._beat_at >= self.beat_s:
             self._heartbeat()
         if self.checkpoint is not None:
@@ -178,6 +184,12 @@ class Worker:
             picked = set(self._pick.sample(fresh, wanted))
             fresh = [request_id for request_id in fresh if request_id in picked]
         return fresh
+
+    def _leads(self) -> bool:
+        """The first live worker brings the views up to date every round; the others every
+        ``CATCH_UP_S`` (a catch-up that another process won is rolled back: N workers doing
+        it every round mostly waste the store's time)."""
+        return not self.members or self.members[0] == self.name
 
     def _expired_claims(self) -> list[tuple[str, int]]:
         """Claims in this worker's slots that it watched unchanged for a whole lease."""
