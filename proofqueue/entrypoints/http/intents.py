@@ -1,0 +1,89 @@
+"""The intent routes: submit (``POST /intents``), a receipt, an intent's trail and the list.
+
+A submit records the intent as the token's name, starts its attempt in the vendor pool and
+then polls the receipt for at most the body's ``wait`` seconds (``asyncio.sleep``, never
+blocking the event loop). An agent sees its own intents' receipts only; another's is
+answered exactly like an unknown id (404).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from proofqueue.domain.errors import IntentNotFound
+from proofqueue.domain.receipt import Receipt
+from proofqueue.entrypoints.http import parsing
+from proofqueue.entrypoints.http.answers import Problem, json_answer, receipt_answer
+from proofqueue.entrypoints.http.auth import Caller
+from proofqueue.entrypoints.http.parsing import MAX_LIMIT, MAX_OFFSET, read_json
+from proofqueue.entrypoints.http.pools import Handlers
+
+
+class IntentRoutes(Handlers):
+    """``POST /intents``, ``GET /intents``, ``GET /intents/{id}`` and its ``/receipt``."""
+
+    async def submit(self, request: Request, caller: Caller) -> Response:
+        body = await read_json(request)
+        parsing.only(body, {"request_id", "actor", "target", "params", "wait"}, "submit")
+        wait = parsing.wait(body.get("wait", 0.0))
+        actor = body.get("actor")
+        if not caller.local:
+            if actor is not None and actor != caller.name:
+                raise Problem(
+                    403, f"actor: a token submits as itself ({caller.name!r}); leave actor out"
+                )
+            actor = caller.name
+        receipt, created = await self.pools.short(
+            self.pq.record,
+            body.get("request_id"),
+            actor=actor,
+            target=body.get("target"),
+            params=body.get("params"),
+        )
+        if not receipt.is_final:
+            self.pools.start_attempt(receipt.request_id, wait)
+            receipt = await self.await_final(receipt, wait)
+        return receipt_answer(receipt, 201 if created else 200)
+
+    async def await_final(self, receipt: Receipt, wait: float) -> Receipt:
+        """Poll the receipt, sleeping in the event loop, until final or ``wait`` is spent."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        pause = 0.05
+        while not receipt.is_final:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await asyncio.sleep(min(pause, remaining))
+            pause = min(pause * 1.5, 0.5)
+            receipt = await self.pools.short(self.pq.receipt, receipt.request_id)
+        return receipt
+
+    async def receipt(self, request: Request, caller: Caller) -> Response:
+        parsing.query(request, set())
+        rid = parsing.request_id(request)
+        found = await self.pools.short(self.pq.receipt, rid)
+        if not caller.sees(found.actor):
+            raise IntentNotFound(rid)  # the same answer as for an unknown id
+        return receipt_answer(found)
+
+    async def show(self, request: Request, caller: Caller) -> Response:
+        parsing.query(request, set())
+        return json_answer(await self.pools.short(self.pq.show, parsing.request_id(request)))
+
+    async def intents(self, request: Request, caller: Caller) -> Response:
+        parsing.query(request, {"status", "actor", "target", "older_than", "limit", "offset"})
+        status = parsing.text(request, "status", 200) or ""
+        rows = await self.pools.short(
+            self.pq.list,
+            status=[s for s in status.split(",") if s.strip()],
+            actor=parsing.text(request, "actor"),
+            target=parsing.text(request, "target"),
+            older_than=parsing.seconds(request, "older_than"),
+            limit=parsing.whole(request, "limit", 1, MAX_LIMIT, 100),
+            offset=parsing.whole(request, "offset", 0, MAX_OFFSET, 0),
+        )
+        return json_answer(rows)
