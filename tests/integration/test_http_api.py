@@ -556,3 +556,12 @@ def test_an_operator_holds_and_releases_the_vendor_under_the_tokens_name(store: 
             assert api.call("GET", "/workers", "agent-7").status_code == 403
         finally:
             close_app(api.app)
+
+
+def test_the_checkpoint_route_refuses_unknown_query_parameters_with_json(api: Api) -> None:
+    """``GET /tlog/checkpoint?x=1`` is a JSON 400 naming the parameter, not a 500; with no
+    checkpoint yet the route is a JSON 404; it needs no token (checkpoints are public)."""
+    answer = api.call("GET", "/tlog/checkpoint?x=1")
+    assert answer.status_code == 400
+    assert "x" in answer.json()["error"]
+    assert api.call("GET", "/tlog/checkpoint").status_code == 404

@@ -8,7 +8,7 @@ import string
 from typing import Any
 from urllib.parse import quote
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from proofqueue.domain.sanitize import REDACTED, redact_text, redact_url, sanitize, secret_values
@@ -128,8 +128,9 @@ def test_a_known_secret_cut_off_at_any_point_shows_no_part_of_it(
 ) -> None:
     """Truncate the echo at every cut point: the visible beginning of the secret is gone once
     it is 4 characters or more."""
-    encoded = secret if encoding == "raw" else ENCODINGS[encoding](secret)[1:-1]
     head = "422 unprocessable: field password was "
+    assume(secret[:4] not in head)  # the text around it may spell its first letters
+    encoded = secret if encoding == "raw" else ENCODINGS[encoding](secret)[1:-1]
     body = head + encoded + " (rejected)"
     for cut in range(len(head) + 1, len(head) + len(encoded)):
         part = body[len(head) : cut]

@@ -7,8 +7,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from proofqueue.domain.errors import ProofQueueError
 from proofqueue.entrypoints.http import parsing
-from proofqueue.entrypoints.http.answers import json_answer
+from proofqueue.entrypoints.http.answers import error, json_answer, status_of
 from proofqueue.entrypoints.http.auth import Caller
 from proofqueue.entrypoints.http.openapi import OPENAPI
 from proofqueue.entrypoints.http.pools import Handlers
@@ -30,8 +31,11 @@ class StatusRoutes(Handlers):
 
     async def checkpoint(self, request: Request) -> Response:
         """The latest signed checkpoint: public, like any transparency log's."""
-        parsing.query(request, set())
-        text = await self.pools.short(self.pq.checkpoint)
+        try:
+            parsing.query(request, set())
+            text = await self.pools.short(self.pq.checkpoint)
+        except ProofQueueError as exc:
+            return error(status_of(exc), str(exc))
         if text is None:
             return JSONResponse({"error": "no checkpoint signed yet"}, status_code=404)
         return Response(text, media_type="text/plain; charset=utf-8")
