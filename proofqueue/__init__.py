@@ -41,6 +41,7 @@ from proofqueue.ports import (
 )
 from proofqueue.settings import Settings
 from proofqueue.usecases.audit import Problem, VerifyReport
+from proofqueue.usecases.operate import BulkReport
 from proofqueue.usecases.replay import ReplayReport
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "AsyncVendor",
     "BreakerPolicy",
     "BreakerState",
+    "BulkReport",
     "ConfigurationError",
     "CreateOutcome",
     "Found",

@@ -26,13 +26,14 @@ from proofqueue.bootstrap import (
 from proofqueue.domain.access import Principal
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.errors import ConfigurationError
-from proofqueue.domain.intent import Intent
+from proofqueue.domain.intent import Intent, Status
 from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.ports import Sealer, Vendor
 from proofqueue.process.worker import Worker
 from proofqueue.settings import Settings
 from proofqueue.usecases import access, audit, operate, reads, replay, submit, tlog
 from proofqueue.usecases.audit import VerifyReport
+from proofqueue.usecases.operate import BulkReport
 from proofqueue.usecases.replay import ReplayReport
 from proofqueue.usecases.tlog import LogReport
 
@@ -175,6 +176,18 @@ class ProofQueue:
         proof = tlog.tlog_proof(self.parts, found)
         return found.model_copy(update={"tlog_proof": proof}) if proof else found
 
+    def wait(self, request_id: str, timeout: float) -> Receipt:
+        """The receipt once the intent is SETTLED or FAILED, or as it stands after
+        ``timeout`` seconds (this process does not call the vendor: a worker does)."""
+        seconds = submit.parse_wait(timeout, MAX_WAIT_S)
+        until = time.monotonic() + seconds
+        while True:
+            found = self.receipt(request_id)
+            left = until - time.monotonic()
+            if found.status in (Status.SETTLED, Status.FAILED) or left <= 0:
+                return found
+            time.sleep(min(0.1, left))
+
     def show(self, request_id: str) -> dict[str, Any]:
         """The whole trail of an intent, sanitized: seq, type, time, fields, hash."""
         return audit.show(self.parts, request_id)
@@ -272,6 +285,46 @@ class ProofQueue:
     def cancel(self, request_id: str, *, reason: str, operator: str | None = None) -> Receipt:
         """Fail an intent the vendor holds no job for. Recorded with the operator's name."""
         return operate.cancel(self.parts, request_id, reason, operator)
+
+    def retry_all(
+        self,
+        *,
+        status: Sequence[str],
+        target: str | None = None,
+        older_than: float | None = None,
+        dry_run: bool = False,
+        operator: str | None = None,
+    ) -> BulkReport:
+        """``retry`` every intent matching the filter (FAILED ones are reopened when the
+        vendor holds no job for them), each with its own event."""
+        return operate.bulk(
+            self.parts,
+            lambda request_id: self.retry(request_id, operator=operator),
+            statuses=status,
+            target=target,
+            older_than=older_than,
+            dry_run=dry_run,
+        )
+
+    def cancel_all(
+        self,
+        *,
+        reason: str,
+        status: Sequence[str],
+        target: str | None = None,
+        older_than: float | None = None,
+        dry_run: bool = False,
+        operator: str | None = None,
+    ) -> BulkReport:
+        """``cancel`` every intent matching the filter, each with its own event."""
+        return operate.bulk(
+            self.parts,
+            lambda request_id: self.cancel(request_id, reason=reason, operator=operator),
+            statuses=status,
+            target=target,
+            older_than=older_than,
+            dry_run=dry_run,
+        )
 
     def hold_vendor(self, *, reason: str, operator: str | None = None) -> None:
         """Hold every call to the vendor, in every process, until ``release_vendor``.

@@ -143,9 +143,31 @@ class Intent(ChainedAggregate):
             super().apply(aggregate)
             aggregate.status = Status.FAILED
             aggregate.claim_until = None
+            aggregate.failed_because = self.reason
             aggregate.failure = f"{self.reason}: {self.detail}"
             aggregate.last_error = aggregate.failure
             aggregate.next_attempt_at = None
+
+    class Reopened(ChainedAggregate.Event):
+        """An operator reopened a FAILED intent that the vendor holds no job for: QUEUED
+        again, with a fresh budget. ``checked`` says how that was known."""
+
+        operator: str
+        reason: str
+        checked: str
+        max_attempts: int
+        deadline: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.status = Status.QUEUED
+            aggregate.ambiguous = False
+            aggregate.claim_until = None
+            aggregate.failure = None
+            aggregate.failed_because = None
+            aggregate.next_attempt_at = self.timestamp
+            aggregate.max_attempts = self.max_attempts
+            aggregate.deadline = self.deadline
 
     def __init__(self) -> None:
         """State is set by the events; see ``on_queued``."""
@@ -172,6 +194,7 @@ class Intent(ChainedAggregate):
         self.deliverable_id: str | None = None
         self.settled_at: datetime | None = None
         self.failure: str | None = None
+        self.failed_because: str | None = None
 
     # -- creation ---------------------------------------------------------------------------
 
@@ -338,6 +361,44 @@ class Intent(ChainedAggregate):
             detail=detail,
             status_code=status_code,
             operator=operator,
+        )
+
+    @property
+    def job_impossible(self) -> bool:
+        """Whether the vendor surely holds no job for it: never a create sent, or the last
+        create refused (4xx) with no earlier attempt that may have reached the vendor."""
+        if self.job_id is not None:
+            return False
+        if self.attempts == 0:
+            return True
+        return self.failed_because == "permanent" and not self.ambiguous
+
+    def reopen(
+        self,
+        *,
+        operator: str,
+        reason: str,
+        checked: str,
+        extra_attempts: int,
+        window: timedelta,
+        now: datetime,
+    ) -> None:
+        """QUEUED again with a fresh budget, once the caller knows the vendor holds no job
+        for it (``checked`` says how: no create reached it, or a lookup found none)."""
+        if self.status != Status.FAILED:
+            raise IllegalTransition(self.request_id, "reopen", self.status, "only FAILED is")
+        if self.job_id is not None:
+            raise IllegalTransition(
+                self.request_id, "reopen", self.status, f"the vendor held job {self.job_id}"
+            )
+        self._chain(
+            self.Reopened,
+            now,
+            operator=operator,
+            reason=reason,
+            checked=checked,
+            max_attempts=self.attempts + extra_attempts,
+            deadline=now + window,
         )
 
     def cancel(self, *, operator: str, reason: str, now: datetime) -> None:

@@ -23,7 +23,15 @@ from proofqueue.chaos import maybe_crash
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.errors import ConfigurationError, IllegalTransition, IntentNotFound
 from proofqueue.domain.intent import Intent
-from proofqueue.ports import Found, IntentStore, JobOrder, Sealer, Transient, Vendor
+from proofqueue.ports import (
+    Found,
+    IntentStore,
+    JobOrder,
+    LookupOutcome,
+    Sealer,
+    Transient,
+    Vendor,
+)
 from proofqueue.process.claims import clean_detail, order_of, save_claims
 from proofqueue.process.decisions import (
     BudgetSpent,
@@ -285,6 +293,13 @@ class ProcessManager:
 
     def _clean(self, intent: Intent, text: str) -> str:
         return clean_detail(intent, text, self.sealer)
+
+    def look_up(self, request_id: str) -> LookupOutcome | None:
+        """Ask the vendor for the jobs of ``request_id`` (for an operator's action); None
+        when the breaker or a hold keeps the vendor closed now."""
+        if not self.guard.admit():
+            return None
+        return self._call(lambda: self.vendor.find_jobs(request_id))
 
     def _warn_many(self, intent: Intent, found: object) -> None:
         if isinstance(found, Found) and len(found.jobs) > 1:

@@ -25,6 +25,7 @@ REACTIONS: Mapping[type[Aggregate.Event], Reaction] = {
     # A claim whose lease runs out makes the intent due again: the takeover reconciles first.
     Intent.AttemptStarted: Reaction.ATTEMPT,
     Intent.RetryScheduled: Reaction.ATTEMPT,
+    Intent.Reopened: Reaction.ATTEMPT,
     Intent.Submitted: Reaction.FOLLOW,
     Intent.Settled: Reaction.NONE,
     Intent.Failed: Reaction.NONE,

@@ -246,6 +246,13 @@ def _apply_intent(cur: Cursor, event: Any) -> None:
             " settled_at = ?, updated_at = ?, version = ? WHERE intent_id = ?",
             (event.deliverable_id, at, *common),
         )
+    elif isinstance(event, Intent.Reopened):
+        cur.run(
+            "UPDATE pq_intents SET status = 'QUEUED', sort_rank = 0, last_error = NULL,"
+            " next_attempt_at = ?, claim_until = NULL, updated_at = ?, version = ?"
+            " WHERE intent_id = ?",
+            (at, *common),
+        )
     elif isinstance(event, Intent.Failed):
         cur.run(
             "UPDATE pq_intents SET status = 'FAILED', sort_rank = 3, last_error = ?,"

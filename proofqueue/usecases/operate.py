@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from eventsourcing.persistence import IntegrityError
 
 from proofqueue.bootstrap import Components
-from proofqueue.domain.errors import ConfigurationError, IllegalTransition, InvalidInput
-from proofqueue.domain.intent import Intent
+from proofqueue.domain.errors import (
+    ConfigurationError,
+    IllegalTransition,
+    InvalidInput,
+    Refused,
+)
+from proofqueue.domain.intent import Intent, Status
 from proofqueue.domain.receipt import Receipt, receipt_of
+from proofqueue.ports import Found, Job, LookupUnsupported
+from proofqueue.usecases import reads
+
+BULK_PAGE = 1000
 
 
-def retry(parts: Components, request_id: str, operator: str | None) -> Receipt:
-    """Attempt now, with the retry budget re-armed."""
+def retry(
+    parts: Components, request_id: str, operator: str | None, reason: str | None = None
+) -> Receipt:
+    """Attempt now, with the retry budget re-armed; a FAILED intent is reopened when the
+    vendor holds no job for it (looked up first when an attempt may have reached it)."""
     who = operator_name(operator)
     intent = parts.log.intent(request_id)
+    if intent.status == Status.FAILED:
+        return _reopen(parts, intent, who, reason or f"reopened by {who}")
     intent.operator_retry(
         operator=who,
         extra_attempts=parts.settings.retry.max_attempts,
@@ -35,9 +51,80 @@ def cancel(parts: Components, request_id: str, reason: str, operator: str | None
     if len(reason) > 500:
         raise InvalidInput("reason", "at most 500 characters")
     intent = parts.log.intent(request_id)
+    if intent.ambiguous and intent.status in (Status.QUEUED, Status.RETRYING):
+        job = _look_up(parts, intent, "cancel")  # an attempt may have bought it already
+        if job is not None:
+            _record_found(parts, intent, job)
+            raise IllegalTransition(
+                request_id,
+                "cancel",
+                "SUBMITTED",
+                f"the vendor holds job {job.job_id} for it: recorded it instead",
+            )
     intent.cancel(operator=who, reason=reason.strip(), now=parts.clock())
     _save_or_refuse(parts, intent, "cancel")
     return receipt_of(intent)
+
+
+def _reopen(parts: Components, intent: Intent, who: str, reason: str) -> Receipt:
+    checked = "no create reached the vendor"
+    if not intent.job_impossible:
+        if intent.job_id is not None:
+            raise IllegalTransition(
+                intent.request_id, "retry", intent.status, f"the vendor held job {intent.job_id}"
+            )
+        job = _look_up(parts, intent, "retry")
+        checked = "a lookup found no job at the vendor"
+        if job is not None:
+            intent.reopen(
+                operator=who, reason=reason, checked=f"a lookup found job {job.job_id}",
+                extra_attempts=parts.settings.retry.max_attempts,
+                window=timedelta(seconds=parts.settings.retry.budget_s), now=parts.clock(),
+            )  # fmt: skip
+            intent.submit(job_id=job.job_id, replayed=False, reconciled="lookup", now=parts.clock())
+            _save_or_refuse(parts, intent, "retry")
+            return receipt_of(intent)
+    intent.reopen(
+        operator=who,
+        reason=reason,
+        checked=checked,
+        extra_attempts=parts.settings.retry.max_attempts,
+        window=timedelta(seconds=parts.settings.retry.budget_s),
+        now=parts.clock(),
+    )
+    _save_or_refuse(parts, intent, "retry")
+    return receipt_of(intent)
+
+
+def _look_up(parts: Components, intent: Intent, action: str) -> Job | None:
+    """The job the vendor holds for the intent, or None when it surely holds none; refuses
+    (nothing written) when that cannot be known now."""
+    if parts.manager is None:
+        raise IllegalTransition(
+            intent.request_id,
+            action,
+            intent.status,
+            "an attempt may have reached the vendor: set PROOFQUEUE_VENDOR_URL so the job can"
+            " be looked up first",
+        )
+    found = parts.manager.look_up(intent.request_id)
+    if isinstance(found, Found):
+        return found.jobs[0] if found.jobs else None
+    why = {
+        type(None): "the breaker or a hold keeps the vendor closed now",
+        LookupUnsupported: "the vendor offers no lookup",
+    }.get(type(found), "the lookup failed")
+    raise IllegalTransition(
+        intent.request_id,
+        action,
+        intent.status,
+        f"an attempt may have reached the vendor and {why}: check the vendor for a job first",
+    )
+
+
+def _record_found(parts: Components, intent: Intent, job: Job) -> None:
+    intent.submit(job_id=job.job_id, replayed=False, reconciled="lookup", now=parts.clock())
+    _save_or_refuse(parts, intent, "cancel")
 
 
 def _save_or_refuse(parts: Components, intent: Intent, action: str) -> None:
@@ -85,3 +172,55 @@ def _need_vendor(parts: Components, action: str) -> None:
             f"vendor {action}: set PROOFQUEUE_VENDOR_URL to name the vendor (its breaker is"
             " keyed by it)"
         )
+
+
+@dataclass(frozen=True)
+class BulkReport:
+    """What a bulk action did: how many matched, the ids acted on, and each refusal."""
+
+    matched: int
+    acted: list[str]
+    refused: list[tuple[str, str]]
+    dry_run: bool
+
+
+def bulk(
+    parts: Components,
+    act: Callable[[str], object],
+    *,
+    statuses: Sequence[str],
+    target: str | None,
+    older_than: float | None,
+    dry_run: bool,
+) -> BulkReport:
+    """Run ``act`` on every intent matching the filter, each with its own event; a refusal
+    of one (say, a job may exist) is reported and the others go on."""
+    if not statuses:
+        raise InvalidInput("status", "name the statuses to act on (for example FAILED)")
+    ids: list[str] = []
+    offset = 0
+    while True:
+        rows = reads.list_intents(
+            parts,
+            status=statuses,
+            actor=None,
+            target=target,
+            older_than=older_than,
+            limit=BULK_PAGE,
+            offset=offset,
+        )
+        ids.extend(row["request_id"] for row in rows)
+        if len(rows) < BULK_PAGE:
+            break
+        offset += BULK_PAGE
+    if dry_run:
+        return BulkReport(len(ids), [], [], True)
+    acted, refused = [], []
+    for request_id in ids:
+        try:
+            act(request_id)
+        except Refused as exc:
+            refused.append((request_id, str(exc)))
+        else:
+            acted.append(request_id)
+    return BulkReport(len(ids), acted, refused, False)

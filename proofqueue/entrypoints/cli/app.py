@@ -2,7 +2,8 @@
 refusal, never a traceback.
 
 Exit codes: 0 done; 1 a check found a problem (verify, replay --check); 2 bad input or a
-refused request (one line on stderr, nothing written); 3 unknown request_id.
+refused request (one line on stderr, nothing written); 3 unknown request_id; 4 the intent
+FAILED (``submit --wait``, ``receipt --wait``); 5 not terminal within ``--wait``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from proofqueue.domain.errors import (
     TrailDamaged,
 )
 
-EXIT_PROBLEM, EXIT_BAD_INPUT, EXIT_UNKNOWN = 1, 2, 3
+EXIT_PROBLEM, EXIT_BAD_INPUT, EXIT_UNKNOWN, EXIT_FAILED, EXIT_NOT_TERMINAL = 1, 2, 3, 4, 5
 
 
 def fail(message: str, code: int) -> NoReturn:

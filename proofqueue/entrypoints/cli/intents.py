@@ -9,7 +9,16 @@ from typing import Any
 import click
 
 from proofqueue.domain.errors import InvalidInput
-from proofqueue.entrypoints.cli.app import errors, json_option, main, opened
+from proofqueue.domain.intent import Status
+from proofqueue.domain.receipt import Receipt
+from proofqueue.entrypoints.cli.app import (
+    EXIT_FAILED,
+    EXIT_NOT_TERMINAL,
+    errors,
+    json_option,
+    main,
+    opened,
+)
 from proofqueue.entrypoints.cli.render import (
     out,
     print_json,
@@ -85,16 +94,33 @@ def submit(
     with opened() as pq:
         receipt = pq.submit(request_id, actor=actor, target=target, params=params, wait=wait)
     print_receipt(receipt, as_json)
+    exit_for(receipt, wait)
 
 
 @main.command()
 @click.argument("request_id")
+@click.option(
+    "--wait",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for the intent to become SETTLED or FAILED.",
+)
 @json_option
-def receipt(request_id: str, as_json: bool) -> None:
+def receipt(request_id: str, wait: float, as_json: bool) -> None:
     """The public-safe receipt at the intent's current status."""
     with opened() as pq:
-        found = pq.receipt(request_id)
+        found = pq.wait(request_id, wait) if wait else pq.receipt(request_id)
     print_receipt(found, as_json)
+    exit_for(found, wait)
+
+
+def exit_for(receipt: Receipt, wait: float) -> None:
+    """Exit 4 for a FAILED intent; 5 when asked to wait and it is not terminal yet."""
+    if receipt.status == Status.FAILED:
+        sys.exit(EXIT_FAILED)
+    if wait and receipt.status != Status.SETTLED:
+        sys.exit(EXIT_NOT_TERMINAL)
 
 
 @main.command()

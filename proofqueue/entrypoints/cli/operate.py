@@ -12,6 +12,7 @@ from types import FrameType
 
 import click
 
+from proofqueue import BulkReport
 from proofqueue.api import ProofQueue
 from proofqueue.domain.errors import ConfigurationError
 from proofqueue.entrypoints.cli.app import (
@@ -45,27 +46,114 @@ def health(as_json: bool) -> None:
         print_health(view)
 
 
+def _statuses(value: str | None) -> list[str]:
+    return [s for s in (value or "").split(",") if s.strip()]
+
+
+bulk_options = [
+    click.option("--all", "all_", is_flag=True, help="Act on every intent the filter matches."),
+    click.option("--status", help="With --all: comma-separated statuses (e.g. FAILED)."),
+    click.option("--target", help="With --all: only this target."),
+    click.option("--older-than", type=float, metavar="SECONDS", help="With --all: queued before."),
+    click.option("--dry-run", is_flag=True, help="With --all: only count what would be acted on."),
+]
+
+
+def with_bulk_options(fn: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(bulk_options):
+        fn = option(fn)
+    return fn
+
+
+def _one_or_all(request_id: str | None, all_: bool) -> None:
+    if (request_id is None) == (not all_):
+        fail("name one request id, or pass --all with a --status filter", EXIT_BAD_INPUT)
+
+
+def _print_bulk(report: BulkReport, verb: str, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "matched": report.matched,
+                "acted": len(report.acted),
+                "refused": [{"request_id": r, "why": why} for r, why in report.refused],
+                "dry_run": report.dry_run,
+            }
+        )
+        return
+    for request_id, why in report.refused:
+        out.print(f"refused {request_id}: {why}", markup=False)
+    if report.dry_run:
+        out.print(f"{report.matched} intents would be {verb} (dry run: nothing written)")
+    else:
+        out.print(f"{verb} {len(report.acted)} of {report.matched} intents")
+
+
 @main.command()
-@click.argument("request_id")
+@click.argument("request_id", required=False)
+@with_bulk_options
 @operator_option
 @json_option
-def retry(request_id: str, operator: str | None, as_json: bool) -> None:
-    """Attempt now, re-arming a spent retry budget."""
+def retry(
+    request_id: str | None,
+    all_: bool,
+    status: str | None,
+    target: str | None,
+    older_than: float | None,
+    dry_run: bool,
+    operator: str | None,
+    as_json: bool,
+) -> None:
+    """Attempt now, re-arming a spent budget; a FAILED intent is reopened when the vendor
+    holds no job for it (looked up first when an attempt may have reached it)."""
+    _one_or_all(request_id, all_)
     with opened() as pq:
-        found = pq.retry(request_id, operator=operator)
-    print_receipt(found, as_json)
+        if request_id is not None:
+            print_receipt(pq.retry(request_id, operator=operator), as_json)
+            return
+        report = pq.retry_all(
+            status=_statuses(status),
+            target=target,
+            older_than=older_than,
+            dry_run=dry_run,
+            operator=operator,
+        )
+    _print_bulk(report, "retried", as_json)
 
 
 @main.command()
-@click.argument("request_id")
+@click.argument("request_id", required=False)
 @click.option("--reason", required=True, help="Why (recorded in the trail).")
+@with_bulk_options
 @operator_option
 @json_option
-def cancel(request_id: str, reason: str, operator: str | None, as_json: bool) -> None:
-    """Fail an intent the vendor holds no job for."""
+def cancel(
+    request_id: str | None,
+    reason: str,
+    all_: bool,
+    status: str | None,
+    target: str | None,
+    older_than: float | None,
+    dry_run: bool,
+    operator: str | None,
+    as_json: bool,
+) -> None:
+    """Fail an intent the vendor holds no job for (looked up first when an attempt may have
+    reached it)."""
+    _one_or_all(request_id, all_)
     with opened() as pq:
-        found = pq.cancel(request_id, reason=reason, operator=operator)
-    print_receipt(found, as_json)
+        if request_id is not None:
+            print_receipt(pq.cancel(request_id, reason=reason, operator=operator), as_json)
+            return
+        report = pq.cancel_all(
+            reason=reason,
+            status=_statuses(status),
+            target=target,
+            older_than=older_than,
+            dry_run=dry_run,
+            operator=operator,
+        )
+    _print_bulk(report, "cancelled", as_json)
 
 
 @main.group()
