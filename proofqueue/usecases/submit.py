@@ -10,7 +10,12 @@ from eventsourcing.persistence import IntegrityError
 
 from proofqueue.bootstrap import Components
 from proofqueue.domain.canonical import canonical
-from proofqueue.domain.errors import IdempotencyConflict, InvalidInput, SecretNeedsKey
+from proofqueue.domain.errors import (
+    IdempotencyConflict,
+    IntentNotFound,
+    InvalidInput,
+    SecretNeedsKey,
+)
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.domain.request import IntentRequest, parse_request
@@ -97,14 +102,40 @@ def submit_many(parts: Components, items: Sequence[Mapping[str, object]]) -> lis
         parts.log.save(*(intent for _, intent in prepared.values()))
         recorded = [intent for _, intent in prepared.values()]
     except IntegrityError:
-        # Some exist already. The failed save used up the intents' pending events, so each
-        # is made afresh and recorded by itself, idempotently.
-        recorded = [
-            record_new(parts, *prepare(parts, r.request_id, r.actor, r.target, r.params))
-            for r, _ in prepared.values()
-        ]
+        # Some exist already. Check every one before writing anything, so a conflict leaves
+        # nothing of the batch behind; then save the new ones in one commit (the failed save
+        # used up the pending events: each is made afresh).
+        for _ in range(5):
+            recorded, fresh = _existing_or_fresh(parts, prepared)
+            try:
+                parts.log.save(*fresh)
+                break
+            except IntegrityError:
+                continue  # another process recorded some of them meanwhile: look again
+        else:
+            raise IdempotencyConflict(next(iter(prepared))) from None
     by_id = {intent.request_id: receipt_of(intent) for intent in recorded}
     return [by_id[str(item["request_id"])] for item in items]
+
+
+def _existing_or_fresh(
+    parts: Components, prepared: dict[str, tuple[IntentRequest, Intent]]
+) -> tuple[list[Intent], list[Intent]]:
+    """Every intent of the batch (existing ones loaded, checked to be the same request) and
+    the new ones to save; IdempotencyConflict before anything is written."""
+    recorded, fresh = [], []
+    for request, _ in prepared.values():
+        try:
+            existing = parts.log.intent(request.request_id)
+        except IntentNotFound:
+            made = prepare(parts, request.request_id, request.actor, request.target, request.params)
+            recorded.append(made[1])
+            fresh.append(made[1])
+            continue
+        if not same_request(parts, existing, request):
+            raise IdempotencyConflict(request.request_id)
+        recorded.append(existing)
+    return recorded, fresh
 
 
 def parse_wait(wait: Any, limit: float) -> float:

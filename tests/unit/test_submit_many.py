@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from proofqueue import IdempotencyConflict, InvalidInput, ProofQueue, Settings
+from proofqueue import IdempotencyConflict, IntentNotFound, InvalidInput, ProofQueue, Settings
 
 
 @pytest.fixture
@@ -63,3 +63,21 @@ def test_one_request_id_with_two_different_bodies_is_a_conflict(pq: ProofQueue) 
     receipts = pq.submit_many([item(1), item(1)])
     assert receipts[0] == receipts[1]
     assert pq.verify().events == 1
+
+
+def test_a_conflict_anywhere_in_a_batch_writes_none_of_it() -> None:
+    """One item reuses a request_id with other params: IdempotencyConflict, and none of
+    the batch's new intents is stored (they would otherwise be bought)."""
+    with ProofQueue(Settings(store=":memory:")) as pq:
+        pq.submit("taken", actor="a", target="0xP/logo", params={"n": 1})
+        before = pq.parts.log.recorder.max_notification_id() or 0
+        batch = [
+            {"request_id": "new-1", "actor": "a", "target": "0xP/logo", "params": {}},
+            {"request_id": "taken", "actor": "a", "target": "0xP/logo", "params": {"n": 2}},
+            {"request_id": "new-2", "actor": "a", "target": "0xP/logo", "params": {}},
+        ]
+        with pytest.raises(IdempotencyConflict):
+            pq.submit_many(batch)
+        assert (pq.parts.log.recorder.max_notification_id() or 0) == before
+        with pytest.raises(IntentNotFound):
+            pq.receipt("new-1")

@@ -195,6 +195,14 @@ def workers(as_json: bool) -> None:
 # -- processes ------------------------------------------------------------------------------
 
 
+def _log_setup() -> None:
+    """INFO for proofqueue's own lines; the HTTP client's request lines stay out (one per
+    call, and they would carry the vendor URL as configured)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def _on_signals(handler: Callable[[], None]) -> None:
     def handle(signum: int, frame: FrameType | None) -> None:
         handler()
@@ -212,7 +220,7 @@ def _on_signals(handler: Callable[[], None]) -> None:
 )
 def worker(concurrency: int | None) -> None:
     """Run the process manager until SIGTERM or SIGINT."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    _log_setup()
     stop = threading.Event()
     _on_signals(stop.set)
     with opened() as pq:
@@ -257,7 +265,7 @@ def serve(
     from proofqueue.entrypoints.http_access import is_loopback
     from proofqueue.entrypoints.http_api import close_app, create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    _log_setup()
     loopback = is_loopback(host)
     if insecure_local and not loopback:
         fail(f"--insecure-local serves loopback only, not {host}", EXIT_BAD_INPUT)
