@@ -39,6 +39,16 @@ def _breaker(db: ViewDB) -> Keyed:
     yield from sorted(keyed, key=lambda pair: pair[0])
 
 
+def _counts(db: ViewDB) -> Keyed:
+    rows = [r for r in db.query("SELECT status, n FROM pq_counts") if int(r["n"]) != 0]
+    yield from sorted(((str(r["status"]),), {**r, "n": int(r["n"])}) for r in rows)
+
+
+def _holds(db: ViewDB) -> Keyed:
+    rows = db.query("SELECT * FROM pq_holds")
+    yield from sorted(((str(r["vendor"]),), r) for r in rows)
+
+
 def _paged(db: ViewDB, table: str, key: tuple[str, ...]) -> Keyed:
     """A table with an integer key, in key order, a page at a time (row-value keyset)."""
     columns = ", ".join(key)
@@ -86,6 +96,10 @@ def _name(table: str, row: Row) -> str:
         return f"pq_tlog_leaves idx={row['idx']}"
     if table == "pq_tlog_nodes":
         return f"pq_tlog_nodes level={row['level']} idx={row['idx']}"
+    if table == "pq_counts":
+        return f"pq_counts status={row['status']}"
+    if table == "pq_holds":
+        return f"pq_holds vendor={row['vendor']}"
     if table == "pq_tlog_intents":
         return f"pq_tlog_intents intent_id={row['intent_id']}"
     return f"pq_tlog_checkpoints origin={row['origin']} seq={row['seq']}"
@@ -116,6 +130,8 @@ def compare_views(live: ViewDB, rebuilt: ViewDB) -> list[str]:
     return [
         *_merge("pq_intents", _intents(live), _intents(rebuilt)),
         *_merge("pq_breaker", _breaker(live), _breaker(rebuilt)),
+        *_merge("pq_counts", _counts(live), _counts(rebuilt)),
+        *_merge("pq_holds", _holds(live), _holds(rebuilt)),
         *_merge("pq_tlog_intents", _tlog_intents(live), _tlog_intents(rebuilt)),
         *_merge("pq_tlog_leaves", _leaves(live), _leaves(rebuilt)),
         *_merge("pq_tlog_nodes", _nodes(live), _nodes(rebuilt)),

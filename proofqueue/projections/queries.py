@@ -83,7 +83,8 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
 
 
 def counts(db: ViewDB) -> dict[str, int]:
-    rows = db.query("SELECT status, COUNT(*) AS n FROM pq_intents GROUP BY status")
+    """Intents in each status, from the counters the projection keeps (no scan)."""
+    rows = db.query("SELECT status, n FROM pq_counts")
     found = {r["status"]: int(r["n"]) for r in rows}
     return {status: found.get(status, 0) for status in STATUSES}
 
@@ -153,12 +154,12 @@ def health(
     ``live`` is the (calls, failures) of the shared window now; without it (a replay as of
     a past moment) the ratio and calls are those of the last transition."""
     latest = db.query("SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1")
-    backlog_rows = db.query(
-        "SELECT COUNT(*) AS n, MIN(queued_at) AS oldest FROM pq_intents"
-        " WHERE status IN ('QUEUED', 'RETRYING')"
+    counted = counts(db)
+    backlog = counted["QUEUED"] + counted["RETRYING"]
+    oldest_rows = db.query(
+        "SELECT MIN(queued_at) AS oldest FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"
     )
-    backlog = int(backlog_rows[0]["n"]) if backlog_rows else 0
-    oldest = backlog_rows[0]["oldest"] if backlog_rows else None
+    oldest = oldest_rows[0]["oldest"] if oldest_rows else None
     transitions: list[dict[str, Any]] = []
     state, since, ratio, calls, vendor = "OK", None, 0.0, 0, None
     open_until = probe_until = None

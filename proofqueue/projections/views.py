@@ -25,11 +25,21 @@ from proofqueue.projections.store import Cursor, ViewDB
 
 # Tables added after the first release: created on stores whose views exist already.
 TABLES = {
-    "pq_holds": """CREATE TABLE IF NOT EXISTS pq_holds (
+    "pq_holds": (
+        """CREATE TABLE IF NOT EXISTS pq_holds (
         vendor TEXT PRIMARY KEY,
         held_by TEXT NOT NULL,
         reason TEXT NOT NULL,
         since DOUBLE PRECISION NOT NULL)""",
+    ),
+    # How many intents are in each status, kept as events are applied: counts and the
+    # backlog answer at once at any size. Filled from pq_intents when first created.
+    "pq_counts": (
+        """CREATE TABLE IF NOT EXISTS pq_counts (
+        status TEXT PRIMARY KEY,
+        n BIGINT NOT NULL)""",
+        "INSERT INTO pq_counts (status, n) SELECT status, COUNT(*) FROM pq_intents GROUP BY status",
+    ),
 }
 
 # Indexes added after the first release: created on stores whose views exist already.
@@ -75,7 +85,7 @@ SCHEMA = (
     """CREATE INDEX IF NOT EXISTS pq_intents_submitted ON pq_intents (updated_at)
         WHERE status = 'SUBMITTED'""",
     *(index for _, index in INDEXES),
-    *TABLES.values(),
+    *(statement for statements in TABLES.values() for statement in statements),
     """CREATE TABLE IF NOT EXISTS pq_breaker (
         breaker_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -139,7 +149,13 @@ def create_schema(db: ViewDB, names: Iterable[str]) -> None:
                 cur.run("SELECT pg_advisory_xact_lock(7270917)")
             for statement in SCHEMA:
                 cur.run(statement)
-    missing = [statement for name, statement in TABLES.items() if name not in _tables(db)]
+    present = _tables(db)
+    missing = [
+        statement
+        for name, statements in TABLES.items()
+        if name not in present
+        for statement in statements
+    ]
     missing += [statement for name, statement in INDEXES if name not in _indexes(db)]
     if missing:
         with db.transaction() as cur:
@@ -208,6 +224,22 @@ def apply_event(cur: Cursor, event: object) -> None:
 
 def _apply_intent(cur: Cursor, event: Any) -> None:
     key = str(event.originator_id)
+    before = cur.one("SELECT status FROM pq_intents WHERE intent_id = ?", (key,))
+    _apply_row(cur, event, key)
+    after = cur.one("SELECT status FROM pq_intents WHERE intent_id = ?", (key,))
+    old, new = before and before["status"], after and after["status"]
+    if old != new:
+        if old:
+            cur.run("UPDATE pq_counts SET n = n - 1 WHERE status = ?", (old,))
+        if new:
+            cur.run(
+                "INSERT INTO pq_counts (status, n) VALUES (?, 1)"
+                " ON CONFLICT (status) DO UPDATE SET n = pq_counts.n + 1",
+                (new,),
+            )
+
+
+def _apply_row(cur: Cursor, event: Any, key: str) -> None:
     at = ts(event.timestamp)
     common = (at, event.originator_version, key)
     if isinstance(event, Intent.Queued):
