@@ -21,6 +21,9 @@ from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.domain.request import IntentRequest, parse_request
 from proofqueue.domain.sanitize import sanitize
 
+# The longest any call may wait for an intent to settle.
+MAX_WAIT_S = 3600.0
+
 ITEM_FIELDS = frozenset({"request_id", "actor", "target", "params"})
 
 

@@ -7,7 +7,7 @@
     adapters     -> ports, domain
     bootstrap    -> adapters, process, projections, ports, domain, settings
     usecases     -> bootstrap, process, projections, ports, domain, settings
-    api (facade) -> bootstrap, usecases, process, ports, domain, settings
+    api, facade  -> bootstrap, usecases, process, ports, domain, settings (api also facade)
     entrypoints  -> the facade (proofqueue, api), settings, domain, testing, offline
     offline      -> domain, adapters          (checks a receipt with no store)
     testing      -> ports, domain
@@ -34,7 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     "adapters": {"ports", "domain"},
     "bootstrap": {"adapters", "process", "projections", "ports", "domain", "settings"},
     "usecases": {"bootstrap", "process", "projections", "ports", "domain", "settings"},
-    "api": {"bootstrap", "usecases", "process", "ports", "domain", "settings"},
+    "api": {"bootstrap", "usecases", "process", "ports", "domain", "settings", "facade"},
+    "facade": {"bootstrap", "usecases", "process", "ports", "domain", "settings"},
     "root": {"api", "usecases", "ports", "domain", "settings"},
     "entrypoints": {"root", "api", "settings", "domain", "testing", "offline"},
     "offline": {"domain", "adapters"},

@@ -319,3 +319,10 @@ def test_a_url_password_with_a_raw_at_sign_is_fully_redacted_by_sanitize() -> No
     """postgresql://u:p@ss@host/db: the password part after the '@' is not shown either."""
     public, _ = sanitize({"dsn": "postgresql://u:p@ss@host/db"})
     assert public == {"dsn": f"postgresql://{REDACTED}@host/db"}
+
+
+def test_the_digits_of_a_decimal_number_are_not_taken_for_a_card() -> None:
+    """A float's fraction (or its whole part) that happens to pass Luhn is no card number."""
+    assert redact_text('{"title": 256.2706380092932}') == '{"title": 256.2706380092932}'
+    assert redact_text("4111111111111111.5") == "4111111111111111.5"
+    assert "4111" not in redact_text("card 4111 1111 1111 1111.")

@@ -76,7 +76,9 @@ _BASIC = re.compile(r"\b[Bb]asic\s+(?P<value>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0
 
 # Runs of digit groups separated by single spaces or dashes, not touching letters or digits
 # (so the digits inside a hex string or a longer number are not candidates).
-_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:[ -][0-9]+)*(?![0-9A-Za-z])")
+# A run of digit groups, not part of a word or of a decimal number (256.2706380092932 holds
+# no card number).
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z.])[0-9]+(?:[ -][0-9]+)*(?![0-9A-Za-z]|\.[0-9])")
 # Issuer prefixes of the card networks (Visa, Mastercard, Amex, Discover, JCB, Diners,
 # UnionPay, Maestro): a Luhn-valid number without one is not taken for a card.
 _CARD_PREFIX = re.compile(r"4|5[0-8]|2[2-7]|3[4-9]|30[0-5]|6")

@@ -1,0 +1,83 @@
+"""The facade's receipts, trails, the operator list, health and workers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from proofqueue.bootstrap import (
+    Components,
+)
+from proofqueue.domain.intent import Status
+from proofqueue.domain.receipt import Receipt, receipt_of
+from proofqueue.usecases import audit, reads, submit, tlog
+
+
+class Reading:
+    """Receipts, trails, the operator list, health and workers."""
+
+    parts: Components
+
+    # -- reads --------------------------------------------------------------------------
+
+    def receipt(self, request_id: str) -> Receipt:
+        """The public-safe receipt at the intent's current status. Once it is terminal and
+        a signed checkpoint covers it, ``tlog_proof`` carries its c2sp.org/tlog-proof@v1
+        text (index, inclusion hashes, the checkpoint), which anyone can check offline."""
+        found = receipt_of(self.parts.log.intent(request_id))
+        proof = tlog.tlog_proof(self.parts, found)
+        return found.model_copy(update={"tlog_proof": proof}) if proof else found
+
+    def wait(self, request_id: str, timeout: float) -> Receipt:
+        """The receipt once the intent is SETTLED or FAILED, or as it stands after
+        ``timeout`` seconds (this process does not call the vendor: a worker does)."""
+        seconds = submit.parse_wait(timeout, submit.MAX_WAIT_S)
+        until = time.monotonic() + seconds
+        while True:
+            found = self.receipt(request_id)
+            left = until - time.monotonic()
+            if found.status in (Status.SETTLED, Status.FAILED) or left <= 0:
+                return found
+            time.sleep(min(0.1, left))
+
+    def show(self, request_id: str) -> dict[str, Any]:
+        """The whole trail of an intent, sanitized: seq, type, time, fields, hash."""
+        return audit.show(self.parts, request_id)
+
+    def catch_up(self) -> None:
+        """Bring the views up to date with the log (every read does this itself)."""
+        self.parts.projector.catch_up()
+
+    def workers(self) -> list[dict[str, Any]]:
+        """The workers seen on this store, with their liveness and calls in flight."""
+        return reads.workers(self.parts)
+
+    def list(
+        self,
+        *,
+        status: Sequence[str] = (),
+        actor: str | None = None,
+        target: str | None = None,
+        older_than: float | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """The operator list, queued and retrying first."""
+        return reads.list_intents(
+            self.parts,
+            status=status,
+            actor=actor,
+            target=target,
+            older_than=older_than,
+            limit=limit,
+            offset=offset,
+        )
+
+    def counts(self) -> dict[str, int]:
+        """How many intents are in each status."""
+        return reads.counts(self.parts)
+
+    def health(self) -> dict[str, Any]:
+        """The breaker health view."""
+        return reads.health(self.parts)
