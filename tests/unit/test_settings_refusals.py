@@ -156,7 +156,11 @@ def test_a_vendor_url_that_is_not_http_or_https_is_refused_without_its_credentia
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:8080", "https://vendor.example/base", "https://buyer:hunter2@vendor.example"],
+    [
+        "http://127.0.0.1:8080",
+        "https://vendor.example/base",
+        "https://buyer:hunter2@vendor.example",
+    ],
 )
 def test_an_http_or_https_vendor_url_is_accepted_and_never_shown_with_credentials(
     url: str,
@@ -164,7 +168,8 @@ def test_an_http_or_https_vendor_url_is_accepted_and_never_shown_with_credential
     """A good vendor URL is kept as given; the settings' repr never shows its password."""
     settings = Settings.from_env({"PROOFQUEUE_VENDOR_URL": url})
     assert settings.vendor_url == url
-    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings)
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings)
 
 
 def test_a_store_url_password_is_not_in_the_settings_repr() -> None:
