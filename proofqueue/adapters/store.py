@@ -137,18 +137,26 @@ def _check_sqlite_path(store: str, *, create: bool) -> None:
         raise ConfigurationError(f"{shown} cannot be read: {exc.strerror}") from None
     if header != SQLITE_HEADER:
         raise ConfigurationError(f"{shown} is not a SQLite database, so not a proofqueue store")
-    try:
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-        with closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
-            tables = {
-                row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-    except sqlite3.Error as exc:
-        raise ConfigurationError(f"{shown} is not a readable SQLite database: {exc}") from None
-    if not create and EVENTS_TABLE_SQLITE not in tables:
+    if not create and not _has_events_table(path):
         raise ConfigurationError(
             f"{NO_STORE} {store!r}: it is a SQLite database without proofqueue's tables"
         )
+
+
+def _has_events_table(path: Path) -> bool:
+    """Whether the SQLite database at ``path`` holds proofqueue's log, looked at read-only.
+    When it cannot be looked at that way (say a journal left by a crash needs a writer),
+    the answer is yes: opening it for real then tells (one line, from ``bootstrap``)."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
+            rows = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                (EVENTS_TABLE_SQLITE,),
+            ).fetchall()
+    except sqlite3.Error:
+        return True
+    return bool(rows)
 
 
 def _check_folder(store: str, folder: Path, *, create: bool) -> None:

@@ -92,6 +92,11 @@ def a_folder(here: Path) -> str:
     return "stores"
 
 
+def damaged_sqlite(here: Path) -> str:
+    (here / "damaged.db").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    return "damaged.db"
+
+
 def empty_file(here: Path) -> str:
     (here / "empty.db").touch()
     return "empty.db"
@@ -102,6 +107,7 @@ BAD_STORES = [
     ("missing folder", lambda h: "nowhere/queue.db", ("nowhere",)),
     ("a folder", a_folder, ("stores", "folder")),
     ("a text file", not_sqlite, ("notes.db", "not a SQLite database")),
+    ("a damaged SQLite file", damaged_sqlite, ("damaged.db",)),
     ("a file inside a file", lambda h: not_sqlite(h) + "/queue.db", ("notes.db", "not a folder")),
     ("sqlite URL", lambda h: "sqlite:///queue.db", ("plain path", "queue.db")),
     ("sqlite URL, absolute", lambda h: "sqlite:////srv/queue.db", ("plain path", "/srv/queue.db")),
