@@ -107,7 +107,13 @@ def test_a_number_that_makes_no_sense_is_refused_naming_the_variable(
 )
 def test_a_sensible_number_at_the_edge_is_accepted(variable: str, value: str) -> None:
     """The checks refuse nonsense only: edge values that make sense still work."""
-    Settings.from_env({variable: value})
+    assert Settings.from_env({variable: value}) != Settings()
+
+
+@pytest.mark.parametrize("value", ["", "   "], ids=["empty", "blank"])
+def test_a_store_variable_set_but_empty_is_refused_not_taken_as_the_default(value: str) -> None:
+    """PROOFQUEUE_STORE= (say an unset shell variable) never means ./proofqueue.db."""
+    assert "PROOFQUEUE_STORE is empty" in refusal({"PROOFQUEUE_STORE": value})
 
 
 @pytest.mark.parametrize(
