@@ -10,10 +10,13 @@ import contextlib
 import os
 import random
 import socket
+import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from eventsourcing.persistence import PersistenceError
 
 from proofqueue.adapters.log import IntentLog
 from proofqueue.adapters.sealing import AesSealer, new_key, parse_key
@@ -80,12 +83,7 @@ def bootstrap(
     if sealer is None:
         key = settings.cipher_key
         sealer = AesSealer(parse_key(key.get_secret_value()) if key else None)
-    with opening(settings.store) as env:
-        log = IntentLog(env=env)
-        datastore = log.factory.datastore  # type: ignore[attr-defined]
-        db = ViewDB(datastore, "postgres" if is_postgres(settings.store) else "sqlite")
-        projector = Projector(log.recorder, log.mapper, db)
-        shared.ensure_tables(db)
+    log, db, projector = open_store(settings)
     name = worker_name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     if vendor is None:
         vendor = http_vendor(settings)
@@ -143,6 +141,34 @@ def signing_key(settings: Settings) -> NoteSigner | None:
         raise ConfigurationError(
             f"PROOFQUEUE_SIGNING_KEY: {exc}; make one with `proofqueue signing-key --origin NAME`"
         ) from None
+
+
+def open_store(settings: Settings) -> tuple[IntentLog, ViewDB, Projector]:
+    """The log, the views and their projector on the store of ``settings``.
+
+    The setting is checked before anything is opened (``adapters.store.opening``): a store
+    that cannot be one is a ``ConfigurationError`` and nothing is created; with
+    ``settings.create_store`` False a missing store is refused, not created. What the
+    database itself still refuses while opening is one ``ConfigurationError`` line too."""
+    with opening(settings.store, create=settings.create_store) as env:
+        try:
+            log = IntentLog(env=env)
+        except (PersistenceError, sqlite3.Error, OSError) as exc:
+            raise _cannot_open(settings.store, exc) from None
+        try:
+            datastore = log.factory.datastore  # type: ignore[attr-defined]
+            db = ViewDB(datastore, "postgres" if is_postgres(settings.store) else "sqlite")
+            projector = Projector(log.recorder, log.mapper, db)
+            shared.ensure_tables(db)
+        except (PersistenceError, sqlite3.Error, OSError) as exc:
+            log.close()
+            raise _cannot_open(settings.store, exc) from None
+    return log, db, projector
+
+
+def _cannot_open(store: str, exc: BaseException) -> ConfigurationError:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return ConfigurationError(f"cannot open the store {redact_store(store)!r}: {reason}")
 
 
 def http_vendor(settings: Settings) -> Vendor | None:

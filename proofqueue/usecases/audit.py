@@ -102,7 +102,19 @@ def verify(parts: Components, request_ids: Sequence[str] = ()) -> VerifyReport:
             named[key] = request_id
         return _verify(parts.log.mapper, recorder, named, name_of)
     everyone = {note.originator_id: "" for note in whole_log(recorder)}
-    return _verify(parts.log.mapper, recorder, everyone, name_of)
+    report = _verify(parts.log.mapper, recorder, everyone, name_of)
+    if report.intents == 0:  # nothing was verified: never report that as success
+        return VerifyReport(0, report.events, [*report.problems, _empty_log(report.events)])
+    return report
+
+
+def _empty_log(events: int) -> Problem:
+    """The finding of a whole-log verify that found no intent to check."""
+    if events == 0:
+        problem = "the log is empty: no intents to verify"
+    else:
+        problem = f"the log holds no intents to verify (only {events} breaker events)"
+    return Problem(request_id="(log)", seq=0, type="-", problem=problem)
 
 
 def whole_log(recorder: Any, batch: int = 1000) -> Iterator[Any]:

@@ -24,6 +24,7 @@ from proofqueue.domain.errors import (
     Refused,
     TrailDamaged,
 )
+from proofqueue.settings import Settings
 
 EXIT_PROBLEM, EXIT_BAD_INPUT, EXIT_UNKNOWN, EXIT_FAILED, EXIT_NOT_TERMINAL = 1, 2, 3, 4, 5
 
@@ -72,11 +73,52 @@ def errors() -> Iterator[None]:
         fail(str(exc), EXIT_BAD_INPUT)
 
 
+# The commands that may create the store: they record, or run what records. Every other
+# command (show, receipt, list, health, verify, replay, retry, cancel, and any new one) opens
+# an existing store only: on a missing one it says "no store at PATH" (exit 2; exit 3 for
+# retry and cancel, below), creating nothing.
+# (``create`` is ``token create``: a new deployment makes its tokens first; ``hold`` is
+# ``vendor hold``: an operator may hold the vendor before any worker starts.)
+CREATING_COMMANDS = frozenset({"submit", "worker", "serve", "create", "hold"})
+# Operator actions on one intent: on a store that does not exist there is no such intent,
+# so they answer exit 3 (unknown request_id), still creating nothing. A bad store setting
+# (a missing folder, a file that is not a store) stays exit 2 like everywhere else.
+_NEED_INTENT = frozenset({"retry", "cancel"})
+_NO_STORE = "no store at"  # how proofqueue.adapters.store begins every "no store here"
+
+
+def _vendor_needed(ctx: click.Context | None) -> str | None:
+    """Why the command cannot start without PROOFQUEUE_VENDOR_URL, or None. Checked before
+    the store is opened, so that saying so leaves no new store behind."""
+    name = ctx.command.name if ctx is not None else None
+    if name == "worker":
+        return "the worker needs a vendor: set PROOFQUEUE_VENDOR_URL to the vendor's base URL"
+    if name == "serve" and ctx is not None and ctx.params.get("with_worker"):
+        return "--with-worker needs PROOFQUEUE_VENDOR_URL"
+    return None
+
+
 @contextmanager
 def opened() -> Iterator[ProofQueue]:
-    """The ProofQueue of the environment's settings, closed afterwards."""
+    """The ProofQueue of the environment's settings, closed afterwards.
+
+    Configuration mistakes (unknown PROOFQUEUE_* variables, bad numbers or URLs, a store
+    that cannot be one) are one ``proofqueue:`` line and exit 2 before anything is opened;
+    only the commands in ``CREATING_COMMANDS`` may create a store."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.command.name if ctx is not None else None
     with errors():
-        pq = ProofQueue.from_env()
+        settings = Settings.from_env(create_store=command in CREATING_COMMANDS)
+        vendor_needed = _vendor_needed(ctx)
+        if vendor_needed and not settings.vendor_url:
+            raise ConfigurationError(vendor_needed)
+        try:
+            pq = ProofQueue(settings)
+        except ConfigurationError as exc:
+            request_id = ctx.params.get("request_id") if ctx is not None else None
+            if command in _NEED_INTENT and request_id and str(exc).startswith(_NO_STORE):
+                fail(f"{IntentNotFound(request_id)} ({exc})", EXIT_UNKNOWN)
+            raise
         try:
             yield pq
         finally:
