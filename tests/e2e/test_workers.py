@@ -208,7 +208,13 @@ def test_workers_whose_clocks_differ_by_five_minutes_never_run_one_attempt_twice
     with vendor_sim(tmp_path, *flags) as url:
         env = {**FAST, "PROOFQUEUE_STORE": store, "PROOFQUEUE_VENDOR_URL": url}
         normal = Worker(env, tmp_path / "normal.log")
-        ahead = Worker(env, tmp_path / "ahead.log", prefix=["faketime", "-f", "+5m"])
+        # Only the wall clock runs ahead: a monotonic clock is the machine's own, and
+        # libfaketime shifting it would turn every timed wait into a five-minute one.
+        ahead = Worker(
+            {**env, "FAKETIME_DONT_FAKE_MONOTONIC": "1"},
+            tmp_path / "ahead.log",
+            prefix=["faketime", "-f", "+5m"],
+        )
         try:
             wait_for(lambda: _settled(env, len(ids)), 120, "the backlog to settle")
         finally:

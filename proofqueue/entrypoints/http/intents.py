@@ -36,7 +36,7 @@ class IntentRoutes(Handlers):
                     403, f"actor: a token submits as itself ({caller.name!r}); leave actor out"
                 )
             actor = caller.name
-        receipt, created = await self.pools.short(
+        receipt, created = await self.pools.submits(
             self.pq.record,
             body.get("request_id"),
             actor=actor,
@@ -59,7 +59,7 @@ class IntentRoutes(Handlers):
                 break
             await asyncio.sleep(min(pause, remaining))
             pause = min(pause * 1.5, 0.5)
-            receipt = await self.pools.short(self.pq.receipt, receipt.request_id)
+            receipt = await self.pools.submits(self.pq.receipt, receipt.request_id)
         return receipt
 
     async def receipt(self, request: Request, caller: Caller) -> Response:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 
 from proofqueue.api import ProofQueue
@@ -28,6 +29,9 @@ T = TypeVar("T")
 # the worker rather than queueing more work in memory.
 MAX_PENDING_ATTEMPTS = 1000
 
+# Threads for the store calls of submits (see ``Pools.submits``).
+POLL_THREADS = 8
+
 
 class Pools:
     """The thread pools of one app over one ProofQueue."""
@@ -39,6 +43,7 @@ class Pools:
         self.slow_pool = ThreadPoolExecutor(2, thread_name_prefix="pq-http-slow")
         self.pending = 0
         self.lock = threading.Lock()
+        self._poll_limiter: anyio.CapacityLimiter | None = None
 
     def close(self) -> None:
         """Drop attempts not started yet; wait for those in flight (bounded by the vendor
@@ -49,6 +54,15 @@ class Pools:
     async def short(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A short, store-only call, in anyio's worker threads."""
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+    async def submits(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A submit's store calls (recording it, looking at its receipt while it waits), in
+        a few threads of their own: however many submits arrive or wait, they never crowd
+        out other requests (health, auth, reads)."""
+        if self._poll_limiter is None:
+            self._poll_limiter = anyio.CapacityLimiter(POLL_THREADS)
+        call = functools.partial(fn, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call, limiter=self._poll_limiter)
 
     async def slow(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A long store-only call (verify all, replay), two at a time at most."""
