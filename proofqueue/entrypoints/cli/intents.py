@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from proofqueue.domain.errors import InvalidInput
-from proofqueue.entrypoints.cli.app import errors, json_option, main, opened
+from proofqueue.entrypoints.cli.app import errors, json_option, main, name_damaged, opened
 from proofqueue.entrypoints.cli.render import (
     out,
     print_json,
@@ -142,8 +142,10 @@ def list_(
             offset=offset,
         )
         counts = pq.counts()
+        damaged = pq.damaged()
     if as_json:
         print_json(rows)
-        return
-    print_rows(rows)
-    out.print(" ".join(f"{k}={v}" for k, v in counts.items()))
+    else:
+        print_rows(rows)
+        out.print(" ".join(f"{k}={v}" for k, v in counts.items()))
+    name_damaged(damaged)
