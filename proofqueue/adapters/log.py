@@ -2,20 +2,206 @@
 
 One application per store on purpose: eventsourcing's SQLite tables are not named per
 application, so two applications in one file would share one event sequence.
+
+Reading is strict. The mapper refuses an event whose stored state does not decode to
+exactly the fields its class declares, of the declared types (``DamagedEvent``, naming
+the aggregate and the position): a flipped byte must not become an event that decodes
+into something half-made. Loading an intent or a breaker also recomputes the proof chain
+of the events it applies (each once per process: the aggregate cache keeps the rest), so
+an event edited, reordered or moved from another aggregate is named the same way.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import dataclasses
+import types
+import typing
+import uuid
+from collections.abc import Callable, Hashable, Iterable
+from datetime import datetime
+from functools import cache
+from typing import Any, cast
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import OriginatorVersionError
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.persistence import Mapper, StoredEvent, find_id_convertor
+from eventsourcing.utils import Environment, EnvType, resolve_topic
 
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
+from proofqueue.domain.chained import ChainedAggregate, event_fields
 from proofqueue.domain.errors import IntentNotFound, TrailDamaged
 from proofqueue.domain.intent import Intent, intent_id
+from proofqueue.domain.proof import GENESIS, event_hash
 from proofqueue.domain.transparency_log import TransparencyLog, transparency_log_id
+
+
+class DamagedEvent(ValueError):
+    """A stored event that cannot be read back, or that breaks its aggregate's chain."""
+
+    def __init__(self, originator_id: object, version: int, reason: str) -> None:
+        self.originator_id = originator_id
+        self.version = version
+        self.reason = reason
+        super().__init__(reason)
+
+
+_OWN_EVENTS = (ChainedAggregate.Event, ChainedAggregate.Created)
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    return {name: hints.get(name, Any) for name in names}
+
+
+def _fits(value: object, hint: Any) -> bool:
+    """Whether a decoded value has the declared type (as far as JSON can carry it)."""
+    if hint is Any:
+        return True
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if origin is not None:
+        hint = origin
+    if not isinstance(hint, type):
+        return True
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is datetime:
+        return isinstance(value, datetime) and value.tzinfo is not None
+    return isinstance(value, hint)
+
+
+def check_shape(event: object, stored: StoredEvent) -> None:
+    """Raise DamagedEvent unless ``event`` holds exactly its class's fields, typed."""
+    cls = type(event)
+    if not isinstance(event, _OWN_EVENTS) or not dataclasses.is_dataclass(cls):
+        raise DamagedEvent(stored.originator_id, stored.originator_version, "not an event")
+    state = vars(event)
+    hints = _hints(cls)
+    missing = sorted(set(hints) - set(state))
+    extra = sorted(set(state) - set(hints))
+    if missing or extra:
+        parts = [f"missing {', '.join(missing)}"] if missing else []
+        parts += [f"unknown {', '.join(extra)}"] if extra else []
+        raise DamagedEvent(stored.originator_id, stored.originator_version, "; ".join(parts))
+    for name, hint in hints.items():
+        if not _fits(state[name], hint):
+            raise DamagedEvent(
+                stored.originator_id,
+                stored.originator_version,
+                f"field {name} holds a {type(state[name]).__name__}",
+            )
+    if not isinstance(state["originator_id"], uuid.UUID):
+        raise DamagedEvent(stored.originator_id, stored.originator_version, "bad originator id")
+    if "originator_topic" in state:  # a creation names its aggregate's class (not hashed)
+        owner = f"{cls.__module__}:{cls.__qualname__.rsplit('.', 1)[0]}"
+        if state["originator_topic"] != owner:
+            raise DamagedEvent(
+                stored.originator_id, stored.originator_version, "originator_topic is damaged"
+            )
+
+
+class StrictMapper(Mapper[uuid.UUID]):
+    """The default mapper, plus: any failure to decode, or a decoded event that is not
+    exactly what its class declares, raises DamagedEvent."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        key = stored_event.originator_id
+        if not isinstance(key, uuid.UUID):
+            try:
+                uuid.UUID(str(key))
+            except ValueError:
+                raise DamagedEvent(
+                    key, stored_event.originator_version, "its originator id is not an aggregate id"
+                ) from None
+        try:
+            event = self._decode(stored_event)
+            check_shape(event, stored_event)
+        except DamagedEvent:
+            raise
+        except Exception as exc:  # any failure to decode is damage, named by position
+            raise DamagedEvent(
+                stored_event.originator_id, stored_event.originator_version, _reason(exc)
+            ) from None
+        return event
+
+    def _decode(self, stored_event: StoredEvent) -> Any:
+        """eventsourcing's ``Mapper.to_domain_event``, refusing a class version newer than
+        the class (the stored version number is not covered by the proof hash)."""
+        cls = resolve_topic(stored_event.topic)
+        state = stored_event.state
+        if self.cipher:
+            state = self.cipher.decrypt(state)
+        if self.compressor:
+            state = self.compressor.decompress(state)
+        event_state: dict[str, Any] = self.transcoder.decode(state)
+        if not isinstance(event_state, dict):
+            raise DamagedEvent(
+                stored_event.originator_id, stored_event.originator_version, "not an object"
+            )
+        convert = find_id_convertor(cls, cast(Hashable, type(stored_event.originator_id)))
+        event_state["originator_id"] = convert(stored_event.originator_id)
+        event_state["originator_version"] = stored_event.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = event_state.pop("class_version", 1)
+        if type(from_version) is not int or not 1 <= from_version <= class_version:
+            raise DamagedEvent(
+                stored_event.originator_id,
+                stored_event.originator_version,
+                f"class version {from_version!r} is not one this code knows",
+            )
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", event_state)
+        return event
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, one-line reason (eventsourcing's messages repeat the whole header)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if ": " in text and text.startswith("Failed to deserialise"):
+        text = "cannot decode its state: " + text.rsplit(": ", 1)[-1]
+    return text[:200]
+
+
+def _chain_checked(
+    owner: type[ChainedAggregate],
+) -> Callable[[Any, Iterable[Any]], Any]:
+    """A projector function for the repository: apply events in order, recomputing each
+    one's hash against the aggregate's proof head first."""
+
+    def project(aggregate: Any, events: Iterable[Any]) -> Any:
+        for event in events:
+            seq = (aggregate.version if aggregate is not None else 0) + 1
+            key = event.originator_id
+            if event.originator_version != seq:
+                raise DamagedEvent(
+                    key, seq, f"expected event {seq}, found {event.originator_version}"
+                )
+            if not type(event).__qualname__.startswith(owner.__name__ + "."):
+                raise DamagedEvent(key, seq, f"a {type(event).__qualname__} event is foreign here")
+            prev = aggregate.proof_head if aggregate is not None else GENESIS
+            recomputed = event_hash(
+                str(key), seq, type(event).__name__, event.timestamp.isoformat(),
+                event_fields(event), prev,
+            )  # fmt: skip
+            if recomputed != event.hash:
+                raise DamagedEvent(key, seq, "hash does not match its content and predecessor")
+            try:
+                aggregate = event.mutate(aggregate)
+            except Exception as exc:  # a well-formed event that cannot apply: damage
+                raise DamagedEvent(key, seq, f"cannot be applied: {_reason(exc)}") from None
+        return aggregate
+
+    return project
 
 
 class IntentLog(Application[Any]):
@@ -27,33 +213,74 @@ class IntentLog(Application[Any]):
         its own cipher key, and stray variables like PERSISTENCE_MODULE as its store."""
         return Environment(name, dict(env or {}))
 
+    def construct_recorder(self) -> Any:
+        """eventsourcing's recorder; on SQLite, a stored originator id that is not a UUID
+        (a damaged row) is handed on as its text, so that one such row is named as a
+        damaged event instead of making every page of the log that holds it unreadable."""
+        recorder = super().construct_recorder()
+        convert = getattr(recorder, "convert_originator_id", None)
+        if callable(convert):
+
+            def tolerant(originator_id: str) -> object:
+                try:
+                    return convert(originator_id)
+                except (ValueError, TypeError, AttributeError):
+                    return originator_id
+
+            setattr(recorder, "convert_originator_id", tolerant)  # noqa: B010
+        return recorder
+
+    def construct_mapper(self) -> Mapper[Any]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=StrictMapper
+        )
+
+    def _load(self, key: uuid.UUID, owner: type[ChainedAggregate], name: str) -> Any:
+        """The aggregate ``key``, every event checked; TrailDamaged names the first bad one
+        and carries the aggregate as of the event before it (``last_good``)."""
+        try:
+            return self.repository.get(key, projector_func=_chain_checked(owner))
+        except DamagedEvent as exc:
+            damaged = TrailDamaged(name, exc.reason, exc.version)
+        except AggregateNotFoundError:
+            raise
+        except Exception as exc:  # the store answered something unreadable
+            damaged = TrailDamaged(name, _reason(exc))
+        if damaged.seq is not None and damaged.seq > 1:
+            with contextlib.suppress(Exception):  # no good prefix: nothing to carry
+                damaged.last_good = self.repository.get(
+                    key, version=damaged.seq - 1, projector_func=_chain_checked(owner)
+                )
+        raise damaged
+
     def intent(self, request_id: str) -> Intent:
         try:
-            found: Any = self.repository.get(intent_id(request_id))
+            found: Any = self._load(intent_id(request_id), Intent, request_id)
         except AggregateNotFoundError:
             raise IntentNotFound(request_id) from None
-        except (OriginatorVersionError, ValueError, TypeError, KeyError) as exc:
-            raise TrailDamaged(request_id, str(exc)) from None
         if not isinstance(found, Intent):
             raise IntentNotFound(request_id)
         return found
 
     def breaker_log(self, vendor: str) -> BreakerLog | None:
-        """The breaker of ``vendor``, or None before its first transition."""
+        """The breaker of ``vendor``, or None before its first transition. TrailDamaged
+        (named ``breaker of <vendor>``) when one of its events is damaged."""
         try:
-            found: object = self.repository.get(breaker_id(vendor))
+            found: object = self._load(breaker_id(vendor), BreakerLog, f"breaker of {vendor}")
         except AggregateNotFoundError:
             return None
         if not isinstance(found, BreakerLog):
-            raise TypeError("breaker id names another aggregate")
+            raise TrailDamaged(f"breaker of {vendor}", "its id names another aggregate")
         return found
 
     def transparency_log(self, origin: str) -> TransparencyLog | None:
         """The checkpoints of the log named ``origin``, or None before the first."""
         try:
-            found: object = self.repository.get(transparency_log_id(origin))
+            found: object = self._load(
+                transparency_log_id(origin), TransparencyLog, f"transparency log {origin}"
+            )
         except AggregateNotFoundError:
             return None
         if not isinstance(found, TransparencyLog):
-            raise TypeError("transparency log id names another aggregate")
+            raise TrailDamaged(f"transparency log {origin}", "its id names another aggregate")
         return found

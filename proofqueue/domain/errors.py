@@ -7,7 +7,7 @@
     │   ├── IdempotencyConflict the request_id exists with other params (exit 2)
     │   └── IllegalTransition   e.g. cancel of an intent the vendor already holds (exit 2)
     ├── IntentNotFound          no intent has this request_id (exit 3)
-    ├── TrailDamaged            the stored trail cannot be read back (exit 1, like verify)
+    ├── TrailDamaged            a stored event is damaged: names it (exit 1, like verify)
     └── ConfigurationError      settings or store cannot be used (exit 2)
 
 Messages are written for the person who has to act on them.
@@ -68,11 +68,18 @@ class IntentNotFound(ProofQueueError):
 
 
 class TrailDamaged(ProofQueueError):
-    def __init__(self, request_id: str, detail: str) -> None:
+    """A stored event of an intent (or of the breaker) cannot be read back or does not
+    match its proof chain. ``seq`` is the first damaged event, when known."""
+
+    def __init__(self, request_id: str, detail: str, seq: int | None = None) -> None:
         self.request_id = request_id
+        self.detail = detail
+        self.seq = seq
+        self.last_good: object | None = None  # the aggregate as of the event before
+        where = f" at event {seq}" if seq is not None else ""
         super().__init__(
-            f"the stored trail of {request_id!r} cannot be read back ({detail});"
-            f" run `proofqueue verify {request_id}` to find the damaged event"
+            f"trail of {request_id!r} is damaged{where}: {detail};"
+            f" run `proofqueue verify {request_id}` to check it"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -26,7 +27,10 @@ class Reading:
         a signed checkpoint covers it, ``tlog_proof`` carries its c2sp.org/tlog-proof@v1
         text (index, inclusion hashes, the checkpoint), which anyone can check offline."""
         found = receipt_of(self.parts.log.intent(request_id))
-        proof = tlog.tlog_proof(self.parts, found)
+        try:
+            proof = tlog.tlog_proof(self.parts, found)
+        except ValueError:  # a damaged event elsewhere left the tree or the
+            proof = None  # checkpoint unusable: the receipt stands, without a tlog proof
         return found.model_copy(update={"tlog_proof": proof}) if proof else found
 
     def wait(self, request_id: str, timeout: float) -> Receipt:
@@ -79,5 +83,11 @@ class Reading:
         return reads.counts(self.parts)
 
     def health(self) -> dict[str, Any]:
-        """The breaker health view."""
+        """The breaker health view; ``damaged`` and ``breaker_damaged`` name damaged stored
+        events."""
         return reads.health(self.parts)
+
+    def damaged(self) -> builtins.list[dict[str, Any]]:
+        """Every stored event the views found damaged and skipped: ``{"intent",
+        "request_id", "aggregate_id", "event", "reason"}`` (``verify`` checks the chains)."""
+        return reads.damaged(self.parts)

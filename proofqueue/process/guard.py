@@ -9,6 +9,15 @@ the whole window as it does; its decisions judge that shared window plus its own
 yet written. So N workers trip the breaker on the same total as one. When two processes
 decide a transition at once, optimistic concurrency lets one win and the other adopts the
 winner's state.
+
+A damaged breaker event (undecodable, or breaking the breaker's proof chain) must stop
+neither submits nor the worker: the guard keeps the breaker's last good state (as of the
+event before the damaged one; OK when the first is damaged), logs one line naming the
+event, and goes on judging the shared window in memory. Transitions and holds cannot be
+recorded after a damaged event, so they stay in this process (it probes for itself), a
+hold cannot be trusted (a damaged ``Released`` would otherwise hold every intent forever)
+and is not honoured, ``hold``/``release`` are refused naming the damage, and ``health``
+names the event (``breaker_damaged``, ``held`` null).
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from eventsourcing.persistence import IntegrityError
 
 from proofqueue.domain.breaker import Breaker, BreakerPolicy, BreakerState, Transition
 from proofqueue.domain.breaker_log import BreakerLog, Hold
-from proofqueue.domain.errors import IllegalTransition
+from proofqueue.domain.errors import IllegalTransition, TrailDamaged
 from proofqueue.ports import IntentStore
 from proofqueue.projections import shared
 from proofqueue.projections.store import ViewDB
@@ -61,6 +70,7 @@ class BreakerGuard:
         self._shared = shared.Window()  # the store's window at the last flush
         self._flushed_at = time.monotonic()
         self._flushes = 0
+        self.damaged: TrailDamaged | None = None  # the breaker's first damaged event
 
     @property
     def state(self) -> BreakerState:
@@ -80,7 +90,10 @@ class BreakerGuard:
 
     def _change(self, change: Callable[[BreakerLog], None]) -> None:
         for _ in range(5):
-            log = self._load() or BreakerLog.open(self.vendor, self.clock())
+            log = self._load()
+            if self.damaged is not None:
+                raise self.damaged  # nothing can be recorded after a damaged event
+            log = log or BreakerLog.open(self.vendor, self.clock())
             change(log)
             try:
                 self.log.save(log)
@@ -198,7 +211,21 @@ class BreakerGuard:
     # -- the shared log ------------------------------------------------------------------
 
     def _load(self) -> BreakerLog | None:
-        return self.log.breaker_log(self.vendor)
+        """The breaker's log; when one of its events is damaged, its last good state
+        (``damaged`` names the event; logged once)."""
+        try:
+            found = self.log.breaker_log(self.vendor)
+        except TrailDamaged as exc:
+            if self.damaged is None or (self.damaged.seq, self.damaged.detail) != (
+                exc.seq,
+                exc.detail,
+            ):
+                logger.error("%s; keeping its last good state", exc)
+            self.damaged = exc
+            good = exc.last_good
+            return good if isinstance(good, BreakerLog) else None
+        self.damaged = None
+        return found
 
     def _adopt(self) -> None:
         log = self._load()
@@ -208,6 +235,9 @@ class BreakerGuard:
         self._hold = log.hold
         self._prober = log.prober
         self._probe_until = log.probe_until
+        if self.damaged is not None:  # nothing after the damage can be shared: this
+            self._hold = None  # process judges alone, and probes for itself
+            self._prober, self._probe_until = self.worker, None
         adopted = log.breaker(self._machine.since)
         if adopted.state != self._machine.state or adopted.since != self._machine.since:
             self._machine = adopted
@@ -215,6 +245,12 @@ class BreakerGuard:
     def _commit(self, machine: Breaker, transition: Transition) -> None:
         """Record a transition; if another process moved first, adopt its state instead."""
         log = self._load()
+        if self.damaged is not None:  # not recordable: judged in this process only
+            probing = transition.to_state == BreakerState.RECOVERING
+            self._machine = machine
+            self._prober = self.worker if probing else None
+            self._probe_until = transition.at + self.probe_lease if probing else None
+            return
         if log is None:
             log = BreakerLog.open(self.vendor, transition.at)
         elif log.version != self._version:

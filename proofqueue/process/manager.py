@@ -7,6 +7,10 @@ records what was decided (``Submitted``, ``RetryScheduled`` or ``Failed``). Subm
 are read until they complete (``Settled``) or the vendor rejects or expires them
 (``Failed``). Timers are durable: the next attempt time is in the log, so a restarted worker
 picks up exactly what was due.
+
+An intent whose trail is damaged (``TrailDamaged`` when it is loaded) is isolated: logged
+once, kept in ``damaged``, never claimed or followed again by this manager; the others go
+on in the same round.
 """
 
 from __future__ import annotations
@@ -21,7 +25,12 @@ from typing import TypeVar
 
 from proofqueue.chaos import maybe_crash
 from proofqueue.domain.breaker import BreakerState
-from proofqueue.domain.errors import ConfigurationError, IllegalTransition, IntentNotFound
+from proofqueue.domain.errors import (
+    ConfigurationError,
+    IllegalTransition,
+    IntentNotFound,
+    TrailDamaged,
+)
 from proofqueue.domain.intent import Intent
 from proofqueue.ports import (
     Found,
@@ -87,6 +96,8 @@ class ProcessManager:
     batched: bool = False
     # Intents whose params this process cannot open: intent id -> (why, until when, epoch).
     blocked: dict[str, tuple[str, float]] = field(default_factory=dict)
+    # Intents whose trail is damaged: request_id -> the damage (isolated, logged once).
+    damaged: dict[str, TrailDamaged] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.recorder = Recorder(self.log, self.worker, self.clock, self._clean, self.batched)
@@ -95,7 +106,7 @@ class ProcessManager:
     def for_worker(self) -> ProcessManager:
         """A manager of a worker's own: its records gathered into group commits, its own
         read schedule and blocked intents."""
-        return replace(self, batched=True, blocked={})
+        return replace(self, batched=True, blocked={}, damaged={})
 
     def flush_records(self) -> int:
         """Record the decisions gathered since the last round, in one commit."""
@@ -131,7 +142,9 @@ class ProcessManager:
         request_id -> the version watched), all in one commit; answer those claimed."""
         ready: list[tuple[Intent, JobOrder, bool, str | None]] = []
         for request_id, take_over in wanted.items():
-            intent = self.log.intent(request_id)
+            intent = self._load(request_id)
+            if intent is None:
+                continue
             now = self.clock()
             if take_over is not None:
                 if intent.claim_until is None or intent.version != take_over:
@@ -267,6 +280,11 @@ class ProcessManager:
 
     def follow(self, request_id: str, job_id: str) -> None:
         """Read a submitted job once; settle or fail the intent when the vendor is done."""
+        try:
+            if self._load(request_id) is None:
+                return  # damaged: not followed
+        except IntentNotFound:
+            return
         outcome = self._call(lambda: self.vendor.get_job(job_id))
         poll = self.polls.get(request_id)
         interval, misses = (poll.interval, poll.misses) if poll else (self.timing.poll_s, 0)
@@ -275,14 +293,29 @@ class ProcessManager:
             self.polls.again(request_id, decided)
             return
         try:
-            intent = self.log.intent(request_id)
+            found = self._load(request_id)
         except IntentNotFound:
             return
+        if found is None:
+            return
+        intent = found
         if not intent.is_terminal:
             self.recorder.record(intent, decided)
         self.polls.done(request_id)
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _load(self, request_id: str) -> Intent | None:
+        """The intent, or None when its trail is damaged: then it is isolated (logged once,
+        never claimed or followed again by this manager)."""
+        if request_id in self.damaged:
+            return None
+        try:
+            return self.log.intent(request_id)
+        except TrailDamaged as exc:
+            self.damaged[request_id] = exc
+            log.error("%s; left alone, the other intents go on", exc)
+            return None
 
     @property
     def _lease(self) -> timedelta:

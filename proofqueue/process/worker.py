@@ -13,6 +13,10 @@ job N times nor collide on claims. Which workers are live comes from their heart
 A claim left unresolved (its worker died or was paused) is taken over by the worker whose
 slots it falls in, once that worker has watched it unchanged for a whole lease by its own
 monotonic clock: wall clocks that disagree by minutes change nothing.
+
+An intent whose trail is damaged is isolated by the manager (``ProcessManager.damaged``):
+the worker skips it in every list it reads, and a failing checkpoint signing is logged
+once and does not stop the round.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class Worker:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
     _pick: random.Random = field(default_factory=random.Random)
+    _checkpoint_error: str = ""
 
     def run(self, stop: threading.Event) -> None:
         """Dispatch until ``stop`` is set; waits for calls in flight before returning."""
@@ -128,7 +133,12 @@ class Worker:
         if self.slots is None or time.monotonic() - self._beat_at >= self.beat_s:
             self._heartbeat()
         if self.checkpoint is not None:
-            self.checkpoint(self.clock())
+            try:
+                self.checkpoint(self.clock())
+            except Exception as exc:  # e.g. a damaged checkpoint event: buying goes on
+                if str(exc) != self._checkpoint_error:
+                    log.error("checkpoint not signed: %s", exc)
+                self._checkpoint_error = str(exc)
         state = self.guard.sync()
         free = width - len(self._inflight)
         if free <= 0 or state == BreakerState.DEGRADED or self.guard.held is not None:
@@ -157,7 +167,8 @@ class Worker:
     def _follow_jobs(self, pool: ThreadPoolExecutor, free: int, *, probing: bool) -> int:
         """Read submitted jobs whose next read is due. While the breaker is RECOVERING each
         read is a probe, so reads can bring it back to OK when no attempt is due."""
-        jobs = self.views.submitted(1000, self.slots)
+        damaged = self.manager.damaged
+        jobs = [job for job in self.views.submitted(1000, self.slots) if job[0] not in damaged]
         self.manager.polls.forget({request_id for request_id, _ in jobs})
         handed = 0
         for request_id, job_id in jobs:
@@ -179,7 +190,8 @@ class Worker:
         if wanted <= 0:
             return []
         window = self.views.due(self.clock(), 4 * wanted + len(self._inflight), self.slots)
-        fresh = [request_id for request_id in window if request_id not in self._inflight]
+        damaged = self.manager.damaged
+        fresh = [r for r in window if r not in self._inflight and r not in damaged]
         if len(fresh) > wanted:
             picked = set(self._pick.sample(fresh, wanted))
             fresh = [request_id for request_id in fresh if request_id in picked]
@@ -194,7 +206,8 @@ class Worker:
     def _expired_claims(self) -> list[tuple[str, int]]:
         """Claims in this worker's slots that it watched unchanged for a whole lease."""
         now = time.monotonic()
-        seen = self.views.claimed(1000, self.slots)
+        damaged = self.manager.damaged
+        seen = [c for c in self.views.claimed(1000, self.slots) if c[0] not in damaged]
         watched = {request_id for request_id, _ in seen}
         for gone in [key for key in self._watch if key not in watched]:
             del self._watch[gone]

@@ -102,6 +102,8 @@ def _name(table: str, row: Row) -> str:
         return f"pq_holds vendor={row['vendor']}"
     if table == "pq_tlog_intents":
         return f"pq_tlog_intents intent_id={row['intent_id']}"
+    if table == "pq_damaged":
+        return f"pq_damaged aggregate_id={row['aggregate_id']} event={row['version']}"
     return f"pq_tlog_checkpoints origin={row['origin']} seq={row['seq']}"
 
 
@@ -136,7 +138,13 @@ def compare_views(live: ViewDB, rebuilt: ViewDB) -> list[str]:
         *_merge("pq_tlog_leaves", _leaves(live), _leaves(rebuilt)),
         *_merge("pq_tlog_nodes", _nodes(live), _nodes(rebuilt)),
         *_merge("pq_tlog_checkpoints", _checkpoints(live), _checkpoints(rebuilt)),
+        *_merge("pq_damaged", _damaged(live), _damaged(rebuilt)),
     ]
+
+
+def _damaged(db: ViewDB) -> Keyed:
+    """The damaged events each side recorded (the same, when the views follow the log)."""
+    return _paged(db, "pq_damaged", ("notification_id",))
 
 
 def _leaves(db: ViewDB) -> Keyed:

@@ -5,6 +5,10 @@ notifications after the tracked position, apply them and advance the position in
 transaction. Any process may catch up (a read command does before it answers); the
 compare-and-set on the position makes sure each event is applied once. On PostgreSQL the
 worker wakes on a timer too, so a lost notification cannot stall the views.
+
+An event that cannot be decoded, or whose application fails, never stops the catch-up: it
+is recorded in ``pq_damaged`` (``damage.py``) in the same transaction that moves the
+position past it, and skipped.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from eventsourcing.persistence import OperationalError
 
 from proofqueue.chaos import maybe_crash
-from proofqueue.projections import tlog
+from proofqueue.projections import damage, tlog
 from proofqueue.projections.store import ViewDB
 from proofqueue.projections.views import apply_event, create_schema
 
@@ -63,7 +67,10 @@ class Projector:
                 if not notes:
                     break
                 for note in notes:
-                    event = self.mapper.to_domain_event(note)
+                    try:
+                        event = self.mapper.to_domain_event(note)
+                    except Exception:  # noqa: S112  (recorded as damaged by the catch-up)
+                        continue
                     if self.as_of is None or event.timestamp <= self.as_of:
                         tlog.apply_event(cur, event)
                 start = notes[-1].id + 1
@@ -84,21 +91,71 @@ class Projector:
             notes = self.recorder.select_notifications(start=position + 1, limit=BATCH, stop=stop)
             if not notes:
                 return applied
-            events = [self.mapper.to_domain_event(note) for note in notes]
-            if self.as_of is not None:
-                events = [e for e in events if e.timestamp <= self.as_of]
+            events, damaged = self._decode(notes)
             try:
-                self._apply(position, notes[-1].id, events)
+                self._apply(position, notes[-1].id, events, damaged)
             except _Moved:
                 continue
             except OperationalError:
                 time.sleep(0.01)  # the store was busy; try again from the tracked position
                 continue
+            except Exception:  # an event that decodes but cannot be applied: find it alone
+                if not self._apply_singly(position, notes, events, damaged):
+                    continue
             applied += len(notes)
             if progress:
                 progress(applied)
 
-    def _apply(self, position: int, last: int, events: list[Any]) -> None:
+    def _decode(self, notes: list[Any]) -> tuple[list[tuple[Any, Any]], list[damage.Damaged]]:
+        """(note, event) of each decodable note kept (``as_of``), and the damaged ones."""
+        events: list[tuple[Any, Any]] = []
+        damaged: list[damage.Damaged] = []
+        for note in notes:
+            try:
+                event = self.mapper.to_domain_event(note)
+            except Exception as exc:  # any failure to decode: damaged, skipped
+                damaged.append(damage.of_note(note, exc))
+                continue
+            if self.as_of is None or event.timestamp <= self.as_of:
+                events.append((note, event))
+        return events, damaged
+
+    def _apply_singly(
+        self,
+        position: int,
+        notes: list[Any],
+        events: list[tuple[Any, Any]],
+        damaged: list[damage.Damaged],
+    ) -> bool:
+        """Apply a batch one note per transaction, recording an event whose application
+        fails as damaged. False when another runner moved first."""
+        by_id = {int(note.id): (note, event) for note, event in events}
+        bad = {item.notification_id: item for item in damaged}
+        for note in notes:
+            found = by_id.get(int(note.id))
+            one = [found] if found else []
+            hurt = [bad[int(note.id)]] if int(note.id) in bad else []
+            try:
+                self._apply(position, int(note.id), one, hurt)
+            except _Moved:
+                return False
+            except OperationalError:
+                return False
+            except Exception as exc:  # this event cannot be applied: damaged
+                try:
+                    self._apply(position, int(note.id), [], [damage.of_note(note, exc)])
+                except (_Moved, OperationalError):
+                    return False
+            position = int(note.id)
+        return True
+
+    def _apply(
+        self,
+        position: int,
+        last: int,
+        events: list[tuple[Any, Any]],
+        damaged: list[damage.Damaged],
+    ) -> None:
         with self.db.transaction() as cur:
             moved = cur.run(
                 "UPDATE pq_position SET position = ? WHERE name = ? AND position = ?",
@@ -106,6 +163,15 @@ class Projector:
             )
             if moved != 1:
                 raise _Moved
-            for event in events:
+            # An aggregate keeps what its events showed before its first damaged one: the
+            # events after it are not applied (its trail cannot be proved past it).
+            keys = {str(event.originator_id) for _, event in events}
+            hurt = damage.first_of(cur, sorted(keys))
+            since = {d.aggregate_id: d.notification_id for d in reversed(damaged)}
+            for note, event in events:
+                key = str(event.originator_id)
+                if key in hurt or since.get(key, int(note.id) + 1) < int(note.id):
+                    continue
                 apply_event(cur, event)
+            damage.record(cur, damaged)
             maybe_crash("in_projection")

@@ -4,6 +4,7 @@ the breaker's transitions. Tables are plain SQL that runs on SQLite and PostgreS
     pq_position   name -> last applied notification id (the tracking record)
     pq_intents    one row per intent: status, attempts, last error, next attempt, ...
     pq_breaker    one row per breaker event: vendor, state moves and their reasons
+    pq_damaged    stored events the catch-up could not decode or apply, skipped (damage.py)
     pq_tlog_*     the transparency tree over terminal receipts and its checkpoints
                   (``tlog.py``; created apart, so stores with older views get them too)
 
@@ -20,7 +21,7 @@ from typing import Any
 from proofqueue.domain.breaker_log import BreakerLog
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.transparency_log import TransparencyLog
-from proofqueue.projections import tlog
+from proofqueue.projections import damage, tlog
 from proofqueue.projections.store import Cursor, ViewDB
 
 # Tables added after the first release: created on stores whose views exist already.
@@ -40,6 +41,7 @@ TABLES = {
         n BIGINT NOT NULL)""",
         "INSERT INTO pq_counts (status, n) SELECT status, COUNT(*) FROM pq_intents GROUP BY status",
     ),
+    "pq_damaged": (damage.TABLE,),
 }
 
 # Indexes added after the first release: created on stores whose views exist already.

@@ -6,6 +6,7 @@ through the aggregate, which a damaged trail could not be rebuilt into).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from typing import Any
 
 from proofqueue.bootstrap import Components
 from proofqueue.domain.chained import event_fields
-from proofqueue.domain.errors import IntentNotFound
+from proofqueue.domain.errors import IntentNotFound, TrailDamaged
 from proofqueue.domain.intent import Intent, intent_id
 from proofqueue.domain.proof import ChainChecker, ChainLink
 from proofqueue.projections import queries
@@ -46,7 +47,13 @@ def show(parts: Components, request_id: str) -> dict[str, Any]:
     intent = parts.log.intent(request_id)
     events = []
     event: Any
-    for event in parts.log.events.get(intent.id):
+    try:
+        stored = list(parts.log.events.get(intent.id, lte=intent.version))
+    except Exception as exc:  # damaged since the intent was loaded: name the event
+        seq = getattr(exc, "version", None)
+        reason = getattr(exc, "reason", None) or " ".join(str(exc).split())
+        raise TrailDamaged(request_id, reason, seq) from None
+    for event in stored:
         fields = {
             key: value.isoformat() if isinstance(value, datetime) else value
             for key, value in event_fields(event).items()
@@ -90,8 +97,12 @@ def verify(parts: Components, request_ids: Sequence[str] = ()) -> VerifyReport:
 
     def name_of(key: Any) -> str:
         """The request_id of an intent whose first event cannot be read: from the view."""
-        rows = parts.db.query("SELECT request_id FROM pq_intents WHERE intent_id = ?", (str(key),))
-        return str(rows[0]["request_id"]) if rows else str(key)
+        try:
+            text = str(uuid.UUID(str(key)))
+        except ValueError:
+            return str(key)
+        rows = parts.db.query("SELECT request_id FROM pq_intents WHERE intent_id = ?", (text,))
+        return str(rows[0]["request_id"]) if rows else text
 
     if request_ids:
         named: dict[Any, str] = {}
@@ -127,38 +138,57 @@ def whole_log(recorder: Any, batch: int = 1000) -> Iterator[Any]:
 def _verify(
     mapper: Any, recorder: Any, aggregates: dict[Any, str], name_of: Callable[[Any], str]
 ) -> VerifyReport:
-    """Check each aggregate's chain in version order; name the first bad event of each."""
+    """Check each aggregate's chain in version order; name the first bad event of each.
+
+    Every stored event is decoded strictly by itself; any failure (an undecodable state, an
+    unknown topic, an id that is not an aggregate's, a field of the wrong type) is a
+    finding about that event, never an error of the command."""
     problems: list[Problem] = []
     intents = events = 0
     for key, known_name in aggregates.items():
-        stored = recorder.select_events(key)
+        try:
+            stored = recorder.select_events(key)
+        except Exception as exc:  # the store cannot give this aggregate's rows back
+            problems.append(Problem(known_name or name_of(key), 1, "?", f"cannot read: {exc}"))
+            continue
         events += len(stored)
-        if stored and ":BreakerLog" not in stored[0].topic:
+        if stored and ":BreakerLog" not in str(stored[0].topic):
             intents += 1
         name = known_name
         checker = ChainChecker()
         for item in stored:
             try:
                 event: Any = mapper.to_domain_event(item)
-            except Exception as exc:  # any decoding failure is a finding
+                if isinstance(event, Intent.Queued) and not name:
+                    name = event.request_id
+                link = ChainLink(
+                    event.originator_version,
+                    type(event).__name__,
+                    event.timestamp.isoformat(),
+                    event_fields(event),
+                    getattr(event, "hash", ""),
+                )
+                found = checker.check(str(key), link)
+            except Exception as exc:  # any failure to read the event is a finding
+                reason = getattr(exc, "reason", None) or " ".join(str(exc).split())
                 problem = Problem(
-                    name or name_of(key), item.originator_version, "?", f"cannot decode: {exc}"
+                    name or name_of(key),
+                    item.originator_version,
+                    _type_of(item.topic),
+                    f"cannot decode: {reason}",
                 )
                 problems.append(problem)
                 break
-            if isinstance(event, Intent.Queued) and not name:
-                name = event.request_id
-            link = ChainLink(
-                event.originator_version,
-                type(event).__name__,
-                event.timestamp.isoformat(),
-                event_fields(event),
-                getattr(event, "hash", ""),
-            )
-            found = checker.check(str(key), link)
             if found is not None:
                 problems.append(
                     Problem(name or name_of(key), found.seq, found.type_name, found.problem)
                 )
                 break
     return VerifyReport(intents, events, problems)
+
+
+def _type_of(topic: object) -> str:
+    """The event type a stored topic names, as far as it can be read (for the report)."""
+    text = str(topic)
+    name = text.rsplit(".", 1)[-1] if ":" in text else "?"
+    return name if name.isidentifier() else "?"

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from proofqueue.bootstrap import Components
-from proofqueue.domain.errors import InvalidInput
-from proofqueue.projections import queries, shared
+from proofqueue.domain.errors import InvalidInput, TrailDamaged
+from proofqueue.projections import damage, queries, shared
 
 
 def list_intents(
@@ -40,23 +40,43 @@ def list_intents(
 
 
 def explain(parts: Components, rows: list[dict[str, Any]]) -> None:
-    """Set each row's ``waiting_for``: why an open intent waits (None once terminal)."""
+    """Set each row's ``waiting_for``: why an open intent waits (None once terminal), or
+    ``trail damaged at event N: ...`` for an intent with a damaged event (whatever its
+    status: the worker leaves it alone until it is repaired)."""
     works = [row.pop("_work") for row in rows]
+    with parts.db.reading() as cur:
+        hurt = damage.first_of(cur, [w["intent_id"] for w in works])
     wanted = [w["intent_id"] for row, w in zip(rows, works, strict=True) if _open(row)]
     if not wanted:
-        for row in rows:
-            row["waiting_for"] = None
+        for row, work in zip(rows, works, strict=True):
+            row["waiting_for"] = _damaged(hurt.get(work["intent_id"]))
         return
     view = health(parts)
     with parts.db.reading() as cur:
         noted = shared.work_of(cur, wanted)
         alive = {r["worker"] for r in shared.workers(cur, parts.settings.lease_s) if r["alive"]}
     for row, work in zip(rows, works, strict=True):
-        row["waiting_for"] = (
-            _why(parts, row, work, noted.get(work["intent_id"], {}), view, alive)
-            if _open(row)
-            else None
-        )
+        found = _damaged(hurt.get(work["intent_id"]))
+        if found is None and _open(row):
+            try:
+                found = _why(parts, row, work, noted.get(work["intent_id"], {}), view, alive)
+            except TrailDamaged as exc:
+                found = _damaged((exc.seq or 0, exc.detail))
+        row["waiting_for"] = found
+
+
+def _damaged(found: tuple[int, str] | None) -> str | None:
+    if found is None:
+        return None
+    seq, reason = found
+    return f"trail damaged at event {seq}: {reason}" if seq else f"trail damaged: {reason}"
+
+
+def damaged(parts: Components) -> list[dict[str, Any]]:
+    """Every stored event the views found damaged: ``{"intent", "request_id",
+    "aggregate_id", "event", "reason"}``, the request_id when the views know it."""
+    parts.projector.catch_up()
+    return damage.listing(parts.db)
 
 
 def _open(row: dict[str, Any]) -> bool:
@@ -97,20 +117,32 @@ def counts(parts: Components) -> dict[str, int]:
 
 def health(parts: Components) -> dict[str, Any]:
     """The breaker health view, with the live window that every process on the store
-    counts into."""
+    counts into. ``damaged`` lists the damaged events the views found (intents and
+    breaker), ``breaker_damaged`` names the breaker's first damaged event (its state is
+    then the last good one, see ``BreakerGuard``), or None."""
     parts.projector.catch_up()
     window_s = parts.settings.breaker.window_s
     vendor = parts.guard.vendor if parts.vendor is not None else None
     with parts.db.reading() as cur:
         vendor = vendor or shared.latest_vendor(cur)
         live = shared.window(cur, vendor, window_s) if vendor else shared.Window()
-    return queries.health(
+    view = queries.health(
         parts.db,
         parts.clock(),
         window_s,
         live=(live.calls, live.failures),
         probe_lease_s=parts.settings.lease_s,
     )
+    view["damaged"] = damage.listing(parts.db)
+    view["breaker_damaged"] = None
+    vendor = vendor or view["vendor"]
+    if vendor:
+        try:
+            parts.log.breaker_log(vendor)
+        except TrailDamaged as exc:
+            view["breaker_damaged"] = {"event": exc.seq, "reason": exc.detail}
+            view["held"] = None  # not honoured while the breaker's trail is damaged
+    return view
 
 
 def workers(parts: Components) -> list[dict[str, Any]]:

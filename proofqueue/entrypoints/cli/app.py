@@ -1,13 +1,16 @@
 """The ``proofqueue`` command group: one ``proofqueue:`` line and an exit code for every
 refusal, never a traceback.
 
-Exit codes: 0 done; 1 a check found a problem (verify, replay --check); 2 bad input or a
-refused request (one line on stderr, nothing written); 3 unknown request_id; 4 the intent
-FAILED (``submit --wait``, ``receipt --wait``); 5 not terminal within ``--wait``.
+Exit codes: 0 done; 1 a check found a problem (verify, replay --check, a damaged stored
+event: ``show``/``receipt`` of its intent, and ``list``/``health``, which still print what
+they can and name the damaged events in one line); 2 bad input or a refused request (one
+line on stderr, nothing written); 3 unknown request_id; 4 the intent FAILED (``submit
+--wait``, ``receipt --wait``); 5 not terminal within ``--wait``.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -49,12 +52,21 @@ class _Group(click.Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
+        # Library log lines (a damaged event skipped by the views, a breaker move) are for
+        # the worker's log; a command's answer is its output and one stderr line at most.
+        # (``worker``/``serve`` configure logging themselves.)
+        if not logging.getLogger("proofqueue").handlers:
+            logging.getLogger("proofqueue").addHandler(logging.NullHandler())
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.ClickException as exc:
             fail(f"{exc.format_message()} (see --help)", exc.exit_code)
         except click.Abort:
             fail("aborted", EXIT_PROBLEM)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # last resort: never a traceback to a user
+            fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_PROBLEM)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -138,3 +150,17 @@ def main() -> None:
     proofqueue.db, or a postgresql:// URL), PROOFQUEUE_VENDOR_URL, PROOFQUEUE_VENDOR_API_KEY,
     PROOFQUEUE_CIPHER_KEY.
     """
+
+
+def name_damaged(found: list[dict[str, Any]]) -> None:
+    """``list``/``health``: after their output, one line naming the damaged stored events
+    the views skipped, and exit 1; nothing when there are none."""
+    if not found:
+        return
+    most = 3
+    shown = [f"{item['intent']!r} event {item['event']}" for item in found[:most]]
+    more = f" and {len(found) - most} more" if len(found) > most else ""
+    fail(
+        f"damaged stored events skipped: {', '.join(shown)}{more}; run `proofqueue verify --all`",
+        EXIT_PROBLEM,
+    )

@@ -17,6 +17,7 @@ from proofqueue.entrypoints.cli.app import (
     errors,
     json_option,
     main,
+    name_damaged,
     opened,
 )
 from proofqueue.entrypoints.cli.render import (
@@ -168,8 +169,10 @@ def list_(
             offset=offset,
         )
         counts = pq.counts()
+        damaged = pq.damaged()
     if as_json:
         print_json(rows)
-        return
-    print_rows(rows)
-    out.print(" ".join(f"{k}={v}" for k, v in counts.items()))
+    else:
+        print_rows(rows)
+        out.print(" ".join(f"{k}={v}" for k, v in counts.items()))
+    name_damaged(damaged)

@@ -13,6 +13,7 @@ from proofqueue.entrypoints.cli.app import (
     fail,
     json_option,
     main,
+    name_damaged,
     opened,
     operator_option,
 )
@@ -35,6 +36,11 @@ def health(as_json: bool) -> None:
         print_json(view)
     else:
         print_health(view)
+    damaged = list(view["damaged"])
+    hurt = view["breaker_damaged"]
+    if hurt and not any(str(item["intent"]).startswith("breaker of") for item in damaged):
+        damaged.insert(0, {"intent": f"breaker of {view['vendor']}", "event": hurt["event"]})
+    name_damaged(damaged)
 
 
 def _statuses(value: str | None) -> list[str]:
