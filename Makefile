@@ -41,6 +41,7 @@ clean:
 bench: $(STAMP)
 	$(BIN)/pip install --quiet 'dbos>=3,<4'
 	scripts/with-postgres $(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.tlog
 
 # The fault-injection run at soak size (5,000 intents, 20 kills at least), on SQLite and on
 # PostgreSQL (a throwaway server when one can be started); prints one line of figures per store.
