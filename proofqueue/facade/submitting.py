@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,6 +16,12 @@ from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.usecases import submit
+
+# However small ``wait``, a submit may block this long for its first attempt (a healthy
+# vendor answers well within it); a slower attempt goes on in the background.
+INLINE_S = 1.0
+
+log = logging.getLogger("proofqueue")
 
 
 class Submitting:
@@ -34,7 +42,9 @@ class Submitting:
     ) -> Receipt:
         """Record an intent (once per request_id, forever) and, while the breaker is OK,
         attempt it at once; wait up to ``wait`` seconds for it to settle. While the breaker
-        is not OK, answer QUEUED at once without calling the vendor."""
+        is not OK, answer QUEUED at once without calling the vendor. Blocks at most
+        ``max(wait, INLINE_S)`` seconds (1 s), however slow the vendor: an attempt that
+        takes longer goes on in the background (or, if this process ends, in a worker)."""
         seconds = submit.parse_wait(wait, submit.MAX_WAIT_S)
         request, intent = submit.prepare(self.parts, request_id, actor, target, params)
         return self._drive(submit.record_new(self.parts, request, intent), seconds)
@@ -62,7 +72,10 @@ class Submitting:
         ``follow`` seconds. Blocks on the vendor: callers on an event loop run it in a
         bounded thread pool of their own."""
         seconds = submit.parse_wait(follow, submit.MAX_WAIT_S)
-        return self._drive(self.parts.log.intent(request_id), seconds)
+        intent = self.parts.log.intent(request_id)
+        if not self._may_attempt():
+            return receipt_of(intent)
+        return self._drive_now(request_id, seconds)
 
     async def asubmit(
         self, request_id: Any, *, actor: Any, target: Any, params: Any = None, wait: float = 0.0
@@ -72,12 +85,44 @@ class Submitting:
             self.submit, request_id, actor=actor, target=target, params=params, wait=wait
         )
 
-    def _drive(self, intent: Intent, wait: float) -> Receipt:
-        """Attempt now if the breaker is OK; then react to the intent for up to ``wait`` s."""
+    def _may_attempt(self) -> bool:
         manager, guard = self.parts.manager, self.parts.guard
-        if manager is None or guard.sync(drive=False) != BreakerState.OK or guard.held is not None:
+        return not (
+            manager is None or guard.sync(drive=False) != BreakerState.OK or guard.held is not None
+        )
+
+    def _drive(self, intent: Intent, wait: float) -> Receipt:
+        """Attempt now if the breaker is OK, and follow the intent for up to ``wait`` s; the
+        caller is answered after ``max(wait, INLINE_S)`` at most. An attempt still running
+        then (a vendor that hangs) goes on in the background; if this process ends first,
+        its claim is taken over by a worker once the lease runs out, and looked up first."""
+        if not self._may_attempt():
             return receipt_of(intent)
         request_id = intent.request_id
+        done: list[Receipt] = []
+        failed: list[BaseException] = []
+
+        def drive() -> None:
+            try:
+                done.append(self._drive_now(request_id, wait))
+            except BaseException as exc:  # handed to the caller if it still waits
+                failed.append(exc)
+                log.warning("first attempt of %s failed: %s", request_id, exc)
+
+        thread = threading.Thread(target=drive, name="proofqueue-attempt", daemon=True)
+        thread.start()
+        thread.join(max(wait, INLINE_S))
+        if failed:
+            raise failed[0]
+        if done:
+            return done[0]
+        return receipt_of(self.parts.log.intent(request_id))
+
+    def _drive_now(self, request_id: str, wait: float) -> Receipt:
+        """Attempt now, then react to the intent for up to ``wait`` seconds."""
+        manager = self.parts.manager
+        if manager is None:
+            return receipt_of(self.parts.log.intent(request_id))
         manager.attempt(request_id)
         until = time.monotonic() + wait
         while True:

@@ -700,7 +700,10 @@ def test_time_can_be_frozen_and_moved_with_freezegun(vendor: FakeVendor, dice: D
     with freeze_time("2026-03-01T12:00:00Z") as frozen:
         settings = Settings(store=":memory:")
         with ProofQueue(settings, vendor=vendor, clock=frozen_clock, rand=dice) as pq:
-            submit(pq)
+            # Recorded, then attempted in this thread: freezegun freezes this thread's
+            # clocks, and a submit's first attempt runs in a thread of its own.
+            pq.record(RID, actor="agent-7", target=TARGET, params=PARAMS)
+            worker(pq).attempt(RID)
             expected = datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
             assert pq.parts.log.intent(RID).next_attempt_at == expected
             frozen.tick(4.5)
