@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from proofqueue import JobOrder, ProofQueue, Settings, Transient
-from proofqueue.entrypoints.http_api import OPENAPI, close_app, create_app
+from proofqueue.entrypoints.http import OPENAPI, close_app, create_app
 from proofqueue.testing import FakeVendor
 from tests.integration.helpers import RawStore
 

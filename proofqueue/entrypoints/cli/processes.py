@@ -93,8 +93,8 @@ def serve(
         need("server", "uvicorn", "starlette")
     import uvicorn
 
-    from proofqueue.entrypoints.http_access import is_loopback
-    from proofqueue.entrypoints.http_api import close_app, create_app
+    from proofqueue.entrypoints.http import close_app, create_app
+    from proofqueue.entrypoints.http.hosts import is_loopback
 
     _log_setup()
     loopback = is_loopback(host)
