@@ -111,8 +111,9 @@ def _check_sqlite_path(store: str, *, create: bool) -> None:
         _check_folder(store, path.parent, create=create)
         if not create:
             raise ConfigurationError(
-                f"{NO_STORE} {store!r} (only submit, worker and serve create one; set"
-                f" {VARIABLE} to an existing store, or start one with `proofqueue submit`)"
+                f"{NO_STORE} {store!r} (only submit, worker, serve, token create and vendor"
+                f" hold create one; set {VARIABLE} to an existing store, or start one with"
+                " `proofqueue submit`)"
             ) from None
         return
     except OSError as exc:
@@ -309,7 +310,8 @@ def opening(store: str, *, create: bool = True) -> Iterator[dict[str, str]]:
             elif not create:
                 raise ConfigurationError(
                     f"{NO_STORE} {redact_store(store)!r}: the database has no proofqueue tables"
-                    f" (schema {schema!r}); only submit, worker and serve create them"
+                    f" (schema {schema!r}); only submit, worker, serve, token create and vendor"
+                    " hold create them"
                 )
             yield env
         finally:

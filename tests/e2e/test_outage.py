@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -17,7 +18,8 @@ FAST = {
 
 
 def _submit(env: dict[str, str], request_id: str, wait: str = "0") -> str:
-    receipt = cli_json(
+    """Submit through the CLI; exit 5 (not terminal within --wait) is an answer too."""
+    ran = cli(
         env,
         "submit",
         "--request-id",
@@ -30,8 +32,12 @@ def _submit(env: dict[str, str], request_id: str, wait: str = "0") -> str:
         "brief=fox",
         "--wait",
         wait,
+        "--json",
+        check=False,
     )
-    status: str = receipt["status"]
+    assert ran.returncode in (0, 5), ran.stderr
+    assert (ran.returncode == 5) == (float(wait) > 0 and '"SETTLED"' not in ran.stdout)
+    status: str = json.loads(ran.stdout)["status"]
     return status
 
 

@@ -82,7 +82,7 @@ def test_calls_of_four_processes_trip_one_shared_breaker(store: str, tmp_path: P
     breaker; health from a fifth process shows the shared window."""
     with vendor_sim(tmp_path, "--fail-before", "1") as url:
         env = {"PROOFQUEUE_STORE": store, "PROOFQUEUE_VENDOR_URL": url}
-        cli(env, "health")  # create the store once, before the four race to
+        ProofQueue(Settings(store=store)).close()  # create it once, before the four race to
         procs = [
             subprocess.Popen(
                 [sys.executable, "-c", THREE_FAILING_SUBMITS, f"p{n}"],
