@@ -524,7 +524,8 @@ def test_cli_submit_exits_0_or_2_with_one_line_and_never_writes_on_refusal() -> 
             result.exception,
             result.stderr,
         )
-        assert result.exit_code in (0, 2), (result.exit_code, result.stderr)
+        # 5: accepted, but not terminal within --wait (no vendor here: it stays queued).
+        assert result.exit_code in (0, 2, 5), (result.exit_code, result.stderr)
         if result.exit_code == 2:
             lines = result.stderr.splitlines()
             assert len(lines) == 1, result.stderr
@@ -535,6 +536,7 @@ def test_cli_submit_exits_0_or_2_with_one_line_and_never_writes_on_refusal() -> 
             return
         assert events == 1
         assert result.stderr == ""
+        assert (result.exit_code == 5) == (float(fields["wait"] or 0) > 0), fields["wait"]
         if as_json:
             assert json.loads(result.stdout)["request_id"] == request_id
         seen["accepted"] += 1
