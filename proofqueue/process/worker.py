@@ -44,6 +44,10 @@ log = logging.getLogger("proofqueue.worker")
 
 # How often a worker that does not lead brings the views up to date itself.
 CATCH_UP_S = 1.0
+# How often a worker reads the breaker's log (its state may move on another worker), and
+# how often the leading worker looks whether a checkpoint is due.
+SYNC_S = 0.2
+SIGN_S = 1.0
 
 
 @dataclass
@@ -65,6 +69,8 @@ class Worker:
     _started_at: float = field(default_factory=time.time)
     _beat_at: float = 0.0
     _caught_up_at: float = 0.0
+    _synced_at: float = 0.0
+    _signed_at: float = 0.0
     _watch: dict[str, tuple[int, float]] = field(default_factory=dict)
     _inflight: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -132,14 +138,19 @@ class Worker:
             self._caught_up_at = time.monotonic()
         if self.slots is None or time.monotonic() - self._beat_at >= self.beat_s:
             self._heartbeat()
-        if self.checkpoint is not None:
+        now = time.monotonic()
+        if self.checkpoint is not None and self._leads() and now - self._signed_at >= SIGN_S:
+            self._signed_at = now  # the first live worker signs; at most once a second
             try:
                 self.checkpoint(self.clock())
             except Exception as exc:  # e.g. a damaged checkpoint event: buying goes on
                 if str(exc) != self._checkpoint_error:
                     log.error("checkpoint not signed: %s", exc)
                 self._checkpoint_error = str(exc)
-        state = self.guard.sync()
+        if now - self._synced_at >= SYNC_S:  # the breaker's log, at most every SYNC_S
+            self._synced_at = now
+            self.guard.sync()
+        state = self.guard.state
         free = width - len(self._inflight)
         if free <= 0 or state == BreakerState.DEGRADED or self.guard.held is not None:
             return False
