@@ -117,10 +117,12 @@ def receipt(request_id: str, wait: float, as_json: bool) -> None:
 
 
 def exit_for(receipt: Receipt, wait: float) -> None:
-    """Exit 4 for a FAILED intent; 5 when asked to wait and it is not terminal yet."""
+    """After a wait (``--wait``): exit 4 if the intent FAILED, 5 if it is not terminal yet."""
+    if not wait:
+        return
     if receipt.status == Status.FAILED:
         sys.exit(EXIT_FAILED)
-    if wait and receipt.status != Status.SETTLED:
+    if receipt.status != Status.SETTLED:
         sys.exit(EXIT_NOT_TERMINAL)
 
 
