@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from proofqueue.bootstrap import Components
 from proofqueue.domain.errors import InvalidInput, TrailDamaged
 from proofqueue.projections import damage, queries, shared
+
+MAX_OFFSET = 1_000_000_000
 
 
 def list_intents(
@@ -28,10 +31,10 @@ def list_intents(
         )
     if not 1 <= limit <= 10_000:
         raise InvalidInput("limit", "must be between 1 and 10000")
-    if offset < 0:
-        raise InvalidInput("offset", "must not be negative")
-    if older_than is not None and older_than < 0:
-        raise InvalidInput("older_than", "must not be negative")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput("offset", f"must be between 0 and {MAX_OFFSET}")
+    if older_than is not None and not (0 <= older_than < math.inf):
+        raise InvalidInput("older_than", "must be a finite number of seconds, not negative")
     parts.projector.catch_up()
     flt = queries.ListFilter(statuses, actor, target, older_than, limit, offset)
     rows = queries.list_intents(parts.db, flt, parts.clock())

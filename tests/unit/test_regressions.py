@@ -209,3 +209,22 @@ def test_operator_retry_during_an_attempt_in_flight_keeps_it_safe() -> None:
         return
     intent.start_attempt(worker="w2", lease=timedelta(seconds=30), now=T0 + timedelta(seconds=2))
     assert intent.ambiguous, "a second create may go out while the first is still in flight"
+
+
+@pytest.mark.parametrize(
+    ("offset", "older_than", "field"),
+    [
+        (99999999999999999999, None, "offset"),
+        (-1, None, "offset"),
+        (0, float("nan"), "older_than"),
+        (0, float("inf"), "older_than"),
+        (0, -1.0, "older_than"),
+    ],
+)
+def test_list_refuses_offsets_past_a_billion_and_ages_that_are_not_finite(
+    offset: int, older_than: float | None, field: str
+) -> None:
+    """A huge offset or a NaN age is bad input naming the field, never a traceback."""
+    with ProofQueue(Settings(store=":memory:")) as pq, pytest.raises(InvalidInput) as refused:
+        pq.list(offset=offset, older_than=older_than)
+    assert refused.value.field == field
