@@ -200,7 +200,6 @@ def test_workers_whose_clocks_differ_by_five_minutes_never_run_one_attempt_twice
     """One worker's clock runs 5 minutes ahead: no claim is taken over early, no request
     has two jobs at a vendor that ignores the Idempotency-Key and commits slowly."""
     ids = [f"skew-{n}" for n in range(60)]
-    _queue(store, ids)
     flags = (
         *("--no-idempotency-key", "--slow-rate", "0.3", "--slow-seconds", "0.5"),
         *("--fail-after", "0.2", "--complete-after", "0.3", "--seed", "11"),
@@ -216,6 +215,10 @@ def test_workers_whose_clocks_differ_by_five_minutes_never_run_one_attempt_twice
             prefix=["faketime", "-f", "+5m"],
         )
         try:
+            # Queued once both work: a retry that the worker ahead schedules falls due 5
+            # minutes later for the other one (a skewed clock delays, never doubles, work).
+            wait_for(lambda: len(_alive(env)) == 2, 30, "two live workers")
+            _queue(store, ids)
             wait_for(lambda: _settled(env, len(ids)), 120, "the backlog to settle")
         finally:
             normal.stop()
