@@ -175,7 +175,10 @@ class BreakerGuard:
             else:
                 self._commit(machine, transition)
         if time.monotonic() - self._flushed_at >= self.flush_s:
-            self.flush()
+            try:
+                self.flush()
+            except Exception as exc:  # the store is busy or gone: the counts wait for the
+                logger.warning("breaker window not written yet: %s", exc)  # next flush
 
     def flush(self) -> shared.Window:
         """Add the calls counted here to the store's window and read the whole window back:

@@ -43,7 +43,8 @@ class Polls:
 
     def forget(self, keep: set[str]) -> None:
         """Drop the schedule of jobs no longer followed here."""
-        for gone in [key for key in self._polls if key not in keep]:
+        # A snapshot of the keys: the calls in flight add and drop schedules meanwhile.
+        for gone in [key for key in list(self._polls) if key not in keep]:
             self._polls.pop(gone, None)
 
     def next_reads(self) -> dict[str, float]:

@@ -228,3 +228,32 @@ def test_list_refuses_offsets_past_a_billion_and_ages_that_are_not_finite(
     with ProofQueue(Settings(store=":memory:")) as pq, pytest.raises(InvalidInput) as refused:
         pq.list(offset=offset, older_than=older_than)
     assert refused.value.field == field
+
+
+def test_forgetting_read_schedules_while_calls_add_some_does_not_break_the_round() -> None:
+    """The worker forgets old schedules while its calls add new ones from other threads:
+    no 'dictionary changed size during iteration' (seen in the soak)."""
+    import threading
+
+    from proofqueue.process.polls import Polls
+
+    polls = Polls(poll_s=0.5)
+    for n in range(200_000):  # a long iteration, so that the other thread runs during it
+        polls.due_in(f"old{n}")
+    stop = threading.Event()
+
+    def add() -> None:
+        n = 0
+        while not stop.is_set():
+            polls.due_in(f"r{n}")
+            polls.done(f"r{n - 50}")
+            n += 1
+
+    adder = threading.Thread(target=add)
+    adder.start()
+    try:
+        for _ in range(3):
+            polls.forget({f"old{n}" for n in range(200_000)})
+    finally:
+        stop.set()
+        adder.join()
