@@ -18,12 +18,13 @@ Row = dict[str, Any]
 Keyed = Iterator[tuple[tuple[Any, ...], Row]]
 
 
-def _intents(db: ViewDB) -> Keyed:
+def _by_intent(db: ViewDB, table: str) -> Keyed:
+    """The rows of ``table``, keyed and paged by intent id (the same order on both stores)."""
     order = 'intent_id COLLATE "C"' if db.dialect == "postgres" else "intent_id"
     after = ""
     while True:
         page = db.query(
-            f"SELECT * FROM pq_intents WHERE intent_id > ? ORDER BY {order} LIMIT ?",  # noqa: S608  (constant)
+            f"SELECT * FROM {table} WHERE intent_id > ? ORDER BY {order} LIMIT ?",  # noqa: S608  (constant names)
             (after, PAGE),
         )
         for row in page:
@@ -31,6 +32,10 @@ def _intents(db: ViewDB) -> Keyed:
         if len(page) < PAGE:
             return
         after = page[-1]["intent_id"]
+
+
+def _intents(db: ViewDB) -> Keyed:
+    return _by_intent(db, "pq_intents")
 
 
 def _breaker(db: ViewDB) -> Keyed:
@@ -68,18 +73,7 @@ def _paged(db: ViewDB, table: str, key: tuple[str, ...]) -> Keyed:
 
 
 def _tlog_intents(db: ViewDB) -> Keyed:
-    order = 'intent_id COLLATE "C"' if db.dialect == "postgres" else "intent_id"
-    after = ""
-    while True:
-        page = db.query(
-            f"SELECT * FROM pq_tlog_intents WHERE intent_id > ? ORDER BY {order} LIMIT ?",  # noqa: S608  (constant)
-            (after, PAGE),
-        )
-        for row in page:
-            yield (row["intent_id"],), row
-        if len(page) < PAGE:
-            return
-        after = page[-1]["intent_id"]
+    return _by_intent(db, "pq_tlog_intents")
 
 
 def _checkpoints(db: ViewDB) -> Keyed:
