@@ -21,6 +21,7 @@ class Poll:
 class Polls:
     poll_s: float
     _polls: dict[str, Poll] = field(default_factory=dict)
+    _reported: dict[str, float] = field(default_factory=dict)
 
     def get(self, request_id: str) -> Poll | None:
         return self._polls.get(request_id)
@@ -48,9 +49,15 @@ class Polls:
             self._polls.pop(gone, None)
 
     def next_reads(self) -> dict[str, float]:
-        """When each followed job is read next (intent id -> epoch seconds)."""
+        """When followed jobs are read next (intent id -> epoch seconds): only those whose
+        schedule moved since the last call, so a heartbeat writes what changed, not every
+        job this worker follows."""
         now, wall = time.monotonic(), time.time()
-        return {
-            str(intent_id(request_id)): wall + poll.at - now
-            for request_id, poll in list(self._polls.items())
-        }
+        moved = {}
+        for request_id, poll in list(self._polls.items()):
+            if self._reported.get(request_id) != poll.at:
+                self._reported[request_id] = poll.at
+                moved[str(intent_id(request_id))] = wall + poll.at - now
+        for gone in [key for key in list(self._reported) if key not in self._polls]:
+            del self._reported[gone]
+        return moved

@@ -257,3 +257,18 @@ def test_forgetting_read_schedules_while_calls_add_some_does_not_break_the_round
     finally:
         stop.set()
         adder.join()
+
+
+def test_a_heartbeat_reports_only_the_read_schedules_that_moved() -> None:
+    """next_reads answers each job once until its schedule moves: a heartbeat does not
+    rewrite every followed job every second."""
+    from proofqueue.process.decisions import PollAgain
+    from proofqueue.process.polls import Polls
+
+    polls = Polls(poll_s=0.5)
+    polls.due_in("a")
+    polls.due_in("b")
+    assert len(polls.next_reads()) == 2
+    assert polls.next_reads() == {}
+    polls.again("a", PollAgain(1.0, 0))
+    assert len(polls.next_reads()) == 1
