@@ -206,6 +206,7 @@ def test_workers_whose_clocks_differ_by_five_minutes_never_run_one_attempt_twice
     )
     with vendor_sim(tmp_path, *flags) as url:
         env = {**FAST, "PROOFQUEUE_STORE": store, "PROOFQUEUE_VENDOR_URL": url}
+        ProofQueue(Settings(store=store)).close()  # `workers` below needs the store to exist
         normal = Worker(env, tmp_path / "normal.log")
         # Only the wall clock runs ahead: a monotonic clock is the machine's own, and
         # libfaketime shifting it would turn every timed wait into a five-minute one.
