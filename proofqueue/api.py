@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 from proofqueue.bootstrap import (
     Components,
@@ -25,7 +24,7 @@ from proofqueue.facade.auditing import Auditing
 from proofqueue.facade.operating import Operating
 from proofqueue.facade.reading import Reading
 from proofqueue.facade.submitting import Submitting
-from proofqueue.ports import Sealer, Vendor
+from proofqueue.ports import AsyncVendor, Sealer, Vendor
 from proofqueue.process.worker import Worker
 from proofqueue.settings import Settings
 
@@ -35,14 +34,30 @@ class ProofQueue(Submitting, Reading, Auditing, Operating):
 
     ``ProofQueue(settings, vendor=..., sealer=..., clock=..., rand=..., worker_name=...)``:
     every keyword replaces the part ``Settings`` would build (tests give a fake vendor and a
-    hand-moved clock). ``ProofQueue.from_env()`` reads ``PROOFQUEUE_*`` variables.
+    hand-moved clock). ``ProofQueue.from_env()`` reads ``PROOFQUEUE_*`` variables. Use it as
+    a context manager (or call ``close``).
+
+    ``vendor``: any object with the ``Vendor`` port's methods, or the ``AsyncVendor`` port's
+    coroutines (run on a private event loop thread, each call bounded by
+    ``settings.call_s``); without one, the ACP-shaped HTTP client of
+    ``PROOFQUEUE_VENDOR_URL``, or none (intents are recorded, a worker elsewhere buys them).
+
+    Agents: ``submit`` (``asubmit``), ``record``, ``submit_many``, ``receipt``, ``wait``.
+    Operators: ``list``, ``counts``, ``health``, ``show``, ``workers``, ``damaged``, ``retry``,
+    ``cancel``, ``retry_all``, ``cancel_all``, ``hold_vendor``, ``release_vendor``, tokens.
+    Auditors: ``verify``, ``replay``, ``checkpoint``, ``consistency``, ``verify_log``.
+    The worker: ``with pq.worker(): ...`` or ``run_worker(stop)``.
+
+    Reads answer typed models (``IntentRow``, ``Health``, ``Trail``, ``WorkerRow``,
+    ``Receipt``) whose ``model_dump(mode="json")`` is the documented JSON. Every error is a
+    ``ProofQueueError`` with a one-line message.
     """
 
     def __init__(
         self,
         settings: Settings | None = None,
         *,
-        vendor: Vendor | None = None,
+        vendor: Vendor | AsyncVendor | None = None,
         sealer: Sealer | None = None,
         clock: Callable[[], datetime] = utcnow,
         rand: Callable[[], float] | None = None,
@@ -53,12 +68,14 @@ class ProofQueue(Submitting, Reading, Auditing, Operating):
         )
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> ProofQueue:
-        """Settings from PROOFQUEUE_* environment variables; keywords override them."""
-        return cls(Settings.from_env(**overrides))
+    def from_env(cls, **overrides: object) -> ProofQueue:
+        """Settings from PROOFQUEUE_* environment variables; keywords override them
+        (``ProofQueue.from_env(store="x.db")``). ``ConfigurationError`` names a wrong one."""
+        return cls(Settings.from_env(None, **overrides))
 
     @property
     def settings(self) -> Settings:
+        """The settings this queue was built from."""
         return self.parts.settings
 
     @property
@@ -78,18 +95,23 @@ class ProofQueue(Submitting, Reading, Auditing, Operating):
         return new_log_key(origin)
 
     def close(self) -> None:
+        """Flush this process's breaker counts, close the vendor client and the store."""
         self.parts.close()
 
     def __enter__(self) -> ProofQueue:
+        """``with ProofQueue(...) as pq:`` closes it when the block ends."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close (see ``close``)."""
         self.close()
 
     # -- the worker ---------------------------------------------------------------------
 
     def run_worker(self, stop: threading.Event, concurrency: int | None = None) -> None:
-        """Run the process manager in this thread until ``stop`` is set."""
+        """Run the process manager in this thread until ``stop`` is set: claim due attempts,
+        call the vendor (``concurrency`` calls at most in flight), follow submitted jobs,
+        write heartbeats. ``ConfigurationError`` without a vendor."""
         manager = self.parts.manager
         if manager is None:
             raise ConfigurationError(
@@ -109,7 +131,8 @@ class ProofQueue(Submitting, Reading, Auditing, Operating):
 
     @contextmanager
     def worker(self, concurrency: int | None = None) -> Iterator[threading.Event]:
-        """Run the process manager in a background thread until the block ends."""
+        """Run the process manager in a background thread until the block ends (it yields
+        the stop event); an error that ended the worker is raised when the block ends."""
         stop = threading.Event()
         errors: list[BaseException] = []
 

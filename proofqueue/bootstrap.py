@@ -18,13 +18,14 @@ from datetime import UTC, datetime, timedelta
 
 from eventsourcing.persistence import PersistenceError
 
+from proofqueue.adapters.async_vendor import AsyncVendorBridge, is_async_vendor
 from proofqueue.adapters.log import IntentLog
 from proofqueue.adapters.sealing import AesSealer, new_key, parse_key
 from proofqueue.adapters.signing import ed25519_verify, load_signing_key, new_signing_key
 from proofqueue.adapters.store import is_postgres, opening, redact_store
 from proofqueue.domain.errors import ConfigurationError
 from proofqueue.domain.note import NoteError, Verify
-from proofqueue.ports import NoteSigner, Sealer, Vendor
+from proofqueue.ports import AsyncVendor, NoteSigner, Sealer, Vendor
 from proofqueue.process.decisions import Timing
 from proofqueue.process.guard import BreakerGuard
 from proofqueue.process.manager import ProcessManager
@@ -73,23 +74,31 @@ class Components:
 def bootstrap(
     settings: Settings | None = None,
     *,
-    vendor: Vendor | None = None,
+    vendor: Vendor | AsyncVendor | None = None,
     sealer: Sealer | None = None,
     clock: Callable[[], datetime] = utcnow,
     rand: Callable[[], float] | None = None,
     worker_name: str | None = None,
 ) -> Components:
+    """Build every part from ``settings``; a keyword given replaces the part it names. An
+    ``AsyncVendor`` is run behind the blocking port (``AsyncVendorBridge``: its coroutines
+    on a private event loop thread, each call bounded by ``settings.call_s``)."""
     settings = settings or Settings()
     if sealer is None:
         key = settings.cipher_key
         sealer = AesSealer(parse_key(key.get_secret_value()) if key else None)
     log, db, projector = open_store(settings)
     name = worker_name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    port: Vendor | None
     if vendor is None:
-        vendor = http_vendor(settings)
+        port = http_vendor(settings)
+    elif is_async_vendor(vendor):
+        port = AsyncVendorBridge(vendor, timeout_s=settings.call_s)
+    else:
+        port = vendor
     guard = BreakerGuard(
         log,
-        vendor.name if vendor is not None else "vendor",
+        port.name if port is not None else "vendor",
         settings.breaker,
         clock,
         name,
@@ -97,10 +106,10 @@ def bootstrap(
         db=db,
     )
     manager = None
-    if vendor is not None:
+    if port is not None:
         manager = ProcessManager(
             log=log,
-            vendor=vendor,
+            vendor=port,
             guard=guard,
             sealer=sealer,
             timing=Timing(
@@ -123,7 +132,7 @@ def bootstrap(
         projector=projector,
         views=LiveViews(db, projector),
         sealer=sealer,
-        vendor=vendor,
+        vendor=port,
         guard=guard,
         manager=manager,
         worker_name=name,

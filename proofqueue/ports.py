@@ -38,6 +38,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from proofqueue.domain.heartbeat import Heartbeat
+from proofqueue.domain.jsonvalue import JsonValue
 
 if TYPE_CHECKING:
     from proofqueue.domain.breaker_log import BreakerLog
@@ -52,22 +53,34 @@ TERMINAL_BAD = frozenset({"REJECTED", "EXPIRED"})
 
 @dataclass(frozen=True)
 class JobOrder:
-    """One create call: what to buy, under which idempotency key."""
+    """One create call: what to buy, under which idempotency key. ``request_id`` is the
+    idempotency key (send it as the vendor's idempotency key or client reference if it has
+    one); ``provider``/``offering`` split the intent's target; ``params`` are the job's
+    requirements, opened (in clear) for this call only."""
 
     request_id: str
     provider: str
     offering: str
-    params: Mapping[str, Any]
+    params: Mapping[str, JsonValue]
 
 
 @dataclass(frozen=True)
 class Accepted:
+    """The vendor holds a job for this request: ``job_id`` is followed until it completes.
+    ``replayed``: the vendor said this create repeated an earlier one (same job)."""
+
     job_id: str
     replayed: bool = False
 
 
 @dataclass(frozen=True)
 class Transient:
+    """Worth trying again later (5xx, 429, timeouts, connection errors); counts against the
+    breaker. ``ambiguous``: the request may have reached the vendor, so its job is looked
+    up before any new create. ``retry_after``: the vendor's own delay, honoured as a floor.
+    ``foreign``: the answer was about another job or request (it says nothing of this one).
+    """
+
     kind: TransientKind
     detail: str
     status: int | None = None
@@ -78,6 +91,9 @@ class Transient:
 
 @dataclass(frozen=True)
 class Permanent:
+    """Retrying cannot help (400, 401, 404, 422 or the like): a create fails the intent at
+    once and does not count against the breaker. ``status``: an HTTP-like code."""
+
     status: int
     detail: str
 
@@ -101,38 +117,64 @@ class Found:
 
 @dataclass(frozen=True)
 class LookupUnsupported:
+    """The vendor cannot be asked which jobs it holds for a request (no such call, or one
+    whose answers cannot be tied to the request)."""
+
     detail: str
 
 
 CreateOutcome = Accepted | Transient | Permanent
+"""What ``create_job`` answers."""
 JobOutcome = Job | Transient | Permanent
+"""What ``get_job`` answers."""
 LookupOutcome = Found | LookupUnsupported | Transient | Permanent
+"""What ``find_jobs`` answers."""
 
 
 class Vendor(Protocol):
-    """A vendor that sells jobs. ``name`` keys its circuit breaker."""
+    """A vendor that sells jobs (blocking calls). ``name`` keys its circuit breaker.
+
+    Every call answers an outcome value and never raises for a vendor fault; each call
+    should be bounded in time (a slow call counts as a failure for the breaker)."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """A stable name: the breaker's key, shown by ``health``."""
+        ...
 
-    def create_job(self, order: JobOrder) -> CreateOutcome: ...
+    def create_job(self, order: JobOrder) -> CreateOutcome:
+        """Ask the vendor to create the job of ``order`` (idempotent per request_id if it can)."""
+        ...
 
-    def get_job(self, job_id: str) -> JobOutcome: ...
+    def get_job(self, job_id: str) -> JobOutcome:
+        """The job as the vendor reports it now (its phase, and deliverable once COMPLETED)."""
+        ...
 
-    def find_jobs(self, request_id: str) -> LookupOutcome: ...
+    def find_jobs(self, request_id: str) -> LookupOutcome:
+        """The jobs the vendor holds for ``request_id``: asked after an ambiguous create."""
+        ...
 
 
 class AsyncVendor(Protocol):
-    """The same port for asyncio callers."""
+    """The same port with coroutines, for vendors whose SDK is asyncio.
+    ``ProofQueue(vendor=...)`` accepts either."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """A stable name: the breaker's key, shown by ``health``."""
+        ...
 
-    async def create_job(self, order: JobOrder) -> CreateOutcome: ...
+    async def create_job(self, order: JobOrder) -> CreateOutcome:
+        """Ask the vendor to create the job of ``order`` (idempotent per request_id if it can)."""
+        ...
 
-    async def get_job(self, job_id: str) -> JobOutcome: ...
+    async def get_job(self, job_id: str) -> JobOutcome:
+        """The job as the vendor reports it now (its phase, and deliverable once COMPLETED)."""
+        ...
 
-    async def find_jobs(self, request_id: str) -> LookupOutcome: ...
+    async def find_jobs(self, request_id: str) -> LookupOutcome:
+        """The jobs the vendor holds for ``request_id``: asked after an ambiguous create."""
+        ...
 
 
 class IntentStore(Protocol):

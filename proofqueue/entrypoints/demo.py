@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from proofqueue import Health
 from proofqueue.api import ProofQueue
 from proofqueue.domain.errors import InvalidInput
 from proofqueue.settings import Settings
@@ -122,18 +123,18 @@ def _agent(pq: ProofQueue, ids: list[str], answers: Counter[str], n: int) -> Non
 
 def _panel(
     elapsed: float,
-    health: dict[str, Any],
+    health: Health,
     counts: dict[str, int],
     stats: dict[str, Any],
     answers: Counter[str],
     intents: int,
 ) -> Table:
-    colour = {"OK": "green", "DEGRADED": "red", "RECOVERING": "yellow"}[health["state"]]
+    colour = {"OK": "green", "DEGRADED": "red", "RECOVERING": "yellow"}[health.state]
     table = Table(show_header=False, box=None)
     table.add_row("elapsed", f"{elapsed:5.1f}s")
     outage = OUTAGE[0] <= elapsed < OUTAGE[1]
     table.add_row("vendor", "[red]OUTAGE: every call fails[/]" if outage else "up")
-    table.add_row("breaker", f"[bold {colour}]{health['state']}[/]")
+    table.add_row("breaker", f"[bold {colour}]{health.state}[/]")
     table.add_row(
         "queue",
         f"queued {counts['QUEUED']}  retrying {counts['RETRYING']}"
@@ -166,18 +167,18 @@ def _summary(
             duplicates == 0 and not missing
         ),
         f"every proof chain verified ({report.events} events)": report.ok,
-        "breaker tripped and recovered": any(t["to"] == "DEGRADED" for t in health["transitions"])
-        and health["state"] == "OK",
+        "breaker tripped and recovered": any(t.to == "DEGRADED" for t in health.transitions)
+        and health.state == "OK",
     }
     console.rule("summary")
     console.print(f"finished in {seconds:.1f}s; agents were told: {dict(answers)}")
     console.print(f"vendor calls by outcome: {dict(sorted(stats['requests'].items()))}")
     table = Table("at", "from", "to", "reason", title="breaker timeline")
-    for t in health["transitions"]:
-        table.add_row(t["at"][11:23], t["from"], t["to"], t["reason"])
+    for t in health.transitions:
+        table.add_row(t.at.isoformat()[11:23], t.from_, t.to, t.reason)
     console.print(table)
     sample = next((i for i in ids if _had_retry(pq, i)), ids[0])
-    trail = " -> ".join(e["type"] for e in pq.show(sample)["events"])
+    trail = " -> ".join(e.type for e in pq.show(sample).events)
     console.print(f"trail of {sample}: {trail}")
     console.print("receipt:")
     console.print_json(json.dumps(json.loads(pq.receipt(sample).model_dump_json())))
@@ -191,4 +192,4 @@ def _summary(
 
 
 def _had_retry(pq: ProofQueue, request_id: str) -> bool:
-    return any(e["type"] == "RetryScheduled" for e in pq.show(request_id)["events"])
+    return any(e.type == "RetryScheduled" for e in pq.show(request_id).events)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from proofqueue.bootstrap import (
     Components,
@@ -13,6 +12,7 @@ from proofqueue.bootstrap import (
 from proofqueue.domain.intent import Status
 from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.usecases import audit, reads, submit, tlog
+from proofqueue.usecases.shapes import DamagedEvent, Health, IntentRow, Trail, WorkerRow
 
 
 class Reading:
@@ -45,29 +45,36 @@ class Reading:
                 return found
             time.sleep(min(0.1, left))
 
-    def show(self, request_id: str) -> dict[str, Any]:
-        """The whole trail of an intent, sanitized: seq, type, time, fields, hash."""
+    def show(self, request_id: str) -> Trail:
+        """The whole trail of an intent, sanitized: each event's seq, type, time, fields
+        (params only as their public, redacted form) and hash; with ``waiting_for`` (why an
+        open intent waits). ``IntentNotFound`` for an unknown request_id, ``TrailDamaged``
+        when a stored event of it cannot be read."""
         return audit.show(self.parts, request_id)
 
     def catch_up(self) -> None:
         """Bring the views up to date with the log (every read does this itself)."""
         self.parts.projector.catch_up()
 
-    def workers(self) -> list[dict[str, Any]]:
-        """The workers seen on this store, with their liveness and calls in flight."""
+    def workers(self) -> builtins.list[WorkerRow]:
+        """The workers seen on this store in the last hour, with their liveness (a heartbeat
+        younger than the lease) and calls in flight."""
         return reads.workers(self.parts)
 
     def list(
         self,
         *,
-        status: Sequence[str] = (),
+        status: Sequence[Status | str] = (),
         actor: str | None = None,
         target: str | None = None,
         older_than: float | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[dict[str, Any]]:
-        """The operator list, queued and retrying first."""
+    ) -> builtins.list[IntentRow]:
+        """The operator list: QUEUED and RETRYING first, then SUBMITTED, SETTLED, FAILED;
+        oldest first within each. Filters: ``status`` (any of them), ``actor``, ``target``,
+        ``older_than`` (queued at least that many seconds ago); ``limit`` 1-10000 rows from
+        ``offset``. ``InvalidInput`` for an unknown status or a limit out of range."""
         return reads.list_intents(
             self.parts,
             status=status,
@@ -79,15 +86,17 @@ class Reading:
         )
 
     def counts(self) -> dict[str, int]:
-        """How many intents are in each status."""
+        """How many intents are in each status: ``{"QUEUED": n, ..., "FAILED": n}``."""
         return reads.counts(self.parts)
 
-    def health(self) -> dict[str, Any]:
-        """The breaker health view; ``damaged`` and ``breaker_damaged`` name damaged stored
+    def health(self) -> Health:
+        """The breaker health view: state and since when, the live failure ratio and calls
+        of the window every process shares, the backlog, the last transitions, the
+        operator's hold (``held``); ``damaged`` and ``breaker_damaged`` name damaged stored
         events."""
         return reads.health(self.parts)
 
-    def damaged(self) -> builtins.list[dict[str, Any]]:
+    def damaged(self) -> builtins.list[DamagedEvent]:
         """Every stored event the views found damaged and skipped: ``{"intent",
         "request_id", "aggregate_id", "event", "reason"}`` (``verify`` checks the chains)."""
         return reads.damaged(self.parts)

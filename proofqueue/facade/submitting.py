@@ -7,15 +7,16 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from proofqueue.bootstrap import (
     Components,
 )
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.intent import Intent
+from proofqueue.domain.jsonvalue import JsonValue
 from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.usecases import submit
+from proofqueue.usecases.shapes import NewIntent
 
 # However small ``wait``, a submit may block this long for its first attempt (a healthy
 # vendor answers well within it); a slower attempt goes on in the background.
@@ -33,23 +34,30 @@ class Submitting:
 
     def submit(
         self,
-        request_id: Any,
+        request_id: str,
         *,
-        actor: Any,
-        target: Any,
-        params: Any = None,
+        actor: str,
+        target: str,
+        params: Mapping[str, JsonValue] | None = None,
         wait: float = 0.0,
     ) -> Receipt:
         """Record an intent (once per request_id, forever) and, while the breaker is OK,
         attempt it at once; wait up to ``wait`` seconds for it to settle. While the breaker
         is not OK, answer QUEUED at once without calling the vendor. Blocks at most
         ``max(wait, INLINE_S)`` seconds (1 s), however slow the vendor: an attempt that
-        takes longer goes on in the background (or, if this process ends, in a worker)."""
+        takes longer goes on in the background (or, if this process ends, in a worker).
+
+        ``request_id``: the idempotency key, 1-255 printable ASCII characters, no spaces;
+        ``actor``: who asks; ``target``: ``<provider>/<offering>``; ``params``: the job's
+        requirements, a JSON object of at most 64 KiB, 16 levels deep (stored sealed when
+        it holds a secret). Raises ``InvalidInput`` (one line naming the field),
+        ``IdempotencyConflict`` (the request_id was recorded with other content) or
+        ``SecretNeedsKey``; nothing is written then."""
         seconds = submit.parse_wait(wait, submit.MAX_WAIT_S)
         request, intent = submit.prepare(self.parts, request_id, actor, target, params)
         return self._drive(submit.record_new(self.parts, request, intent), seconds)
 
-    def submit_many(self, items: Sequence[Mapping[str, Any]]) -> list[Receipt]:
+    def submit_many(self, items: Sequence[NewIntent]) -> list[Receipt]:
         """Record many intents in one transaction (one commit) and answer their receipts;
         the worker buys them. Each item holds ``request_id``, ``actor``, ``target`` and
         ``params``, and is idempotent as in ``submit``. If any item is invalid, nothing is
@@ -57,7 +65,12 @@ class Submitting:
         return submit.submit_many(self.parts, items)
 
     def record(
-        self, request_id: Any, *, actor: Any, target: Any, params: Any = None
+        self,
+        request_id: str,
+        *,
+        actor: str,
+        target: str,
+        params: Mapping[str, JsonValue] | None = None,
     ) -> tuple[Receipt, bool]:
         """Record an intent (once per request_id, forever) without calling the vendor; answer
         its receipt and whether it is new (False: the same request was already recorded).
@@ -78,7 +91,13 @@ class Submitting:
         return self._drive_now(request_id, seconds)
 
     async def asubmit(
-        self, request_id: Any, *, actor: Any, target: Any, params: Any = None, wait: float = 0.0
+        self,
+        request_id: str,
+        *,
+        actor: str,
+        target: str,
+        params: Mapping[str, JsonValue] | None = None,
+        wait: float = 0.0,
     ) -> Receipt:
         """``submit`` for asyncio callers: runs in a worker thread, never blocks the loop."""
         return await asyncio.to_thread(

@@ -19,6 +19,7 @@ from proofqueue.domain.intent import Intent, intent_id
 from proofqueue.domain.proof import ChainChecker, ChainLink
 from proofqueue.projections import queries
 from proofqueue.usecases import reads
+from proofqueue.usecases.shapes import Trail, TrailEvent
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,10 @@ class VerifyReport:
         return not self.problems
 
 
-def show(parts: Components, request_id: str) -> dict[str, Any]:
+def show(parts: Components, request_id: str) -> Trail:
     """The whole trail of an intent, sanitized: seq, type, time, fields, hash."""
     intent = parts.log.intent(request_id)
-    events = []
+    events: list[TrailEvent] = []
     event: Any
     try:
         stored = list(parts.log.events.get(intent.id, lte=intent.version))
@@ -62,20 +63,20 @@ def show(parts: Components, request_id: str) -> dict[str, Any]:
             fields["params_sealed"] = "[sealed]" if fields["params_sealed"] else None
         fields.pop("params_plain", None)
         events.append(
-            {
-                "seq": event.originator_version,
-                "type": type(event).__name__,
-                "at": event.timestamp.isoformat(),
-                "fields": fields,
-                "hash": getattr(event, "hash", None),
-            }
+            TrailEvent(
+                seq=event.originator_version,
+                type=type(event).__name__,
+                at=event.timestamp,
+                fields=fields,
+                hash=getattr(event, "hash", None),
+            )
         )
-    return {
-        "request_id": request_id,
-        "status": intent.status.value,
-        "waiting_for": waiting_for(parts, request_id),
-        "events": events,
-    }
+    return Trail(
+        request_id=request_id,
+        status=intent.status,
+        waiting_for=waiting_for(parts, request_id),
+        events=tuple(events),
+    )
 
 
 def waiting_for(parts: Components, request_id: str) -> str | None:

@@ -209,7 +209,7 @@ def bulk(
             limit=BULK_PAGE,
             offset=offset,
         )
-        ids.extend(row["request_id"] for row in rows)
+        ids.extend(row.request_id for row in rows)
         if len(rows) < BULK_PAGE:
             break
         offset += BULK_PAGE

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from proofqueue.bootstrap import Components
 from proofqueue.domain.errors import InvalidInput, TrailDamaged
 from proofqueue.projections import damage, queries, shared
+from proofqueue.usecases.shapes import DamagedEvent, Health, IntentRow, WorkerRow
 
 MAX_OFFSET = 1_000_000_000
 
@@ -22,7 +24,7 @@ def list_intents(
     older_than: float | None,
     limit: int,
     offset: int,
-) -> list[dict[str, Any]]:
+) -> list[IntentRow]:
     statuses = [s.strip().upper() for s in status if s.strip()]
     unknown = [s for s in statuses if s not in queries.STATUSES]
     if unknown:
@@ -39,7 +41,7 @@ def list_intents(
     flt = queries.ListFilter(statuses, actor, target, older_than, limit, offset)
     rows = queries.list_intents(parts.db, flt, parts.clock())
     explain(parts, rows)
-    return rows
+    return [IntentRow.model_validate(row) for row in rows]
 
 
 def explain(parts: Components, rows: list[dict[str, Any]]) -> None:
@@ -75,11 +77,11 @@ def _damaged(found: tuple[int, str] | None) -> str | None:
     return f"trail damaged at event {seq}: {reason}" if seq else f"trail damaged: {reason}"
 
 
-def damaged(parts: Components) -> list[dict[str, Any]]:
+def damaged(parts: Components) -> list[DamagedEvent]:
     """Every stored event the views found damaged: ``{"intent", "request_id",
     "aggregate_id", "event", "reason"}``, the request_id when the views know it."""
     parts.projector.catch_up()
-    return damage.listing(parts.db)
+    return [DamagedEvent.model_validate(item) for item in damage.listing(parts.db)]
 
 
 def _open(row: dict[str, Any]) -> bool:
@@ -91,7 +93,7 @@ def _why(
     row: dict[str, Any],
     work: dict[str, Any],
     noted: dict[str, Any],
-    view: dict[str, Any],
+    view: Health,
     alive: set[str],
 ) -> str:
     if row["status"] == "SUBMITTED":
@@ -101,15 +103,15 @@ def _why(
         worker = parts.log.intent(row["request_id"]).claimed_by or "an unknown worker"
         gone = "" if worker in alive else " (gone)"
         return f"attempt in flight in {worker}{gone} until {queries.iso(work['claim_until'])}"
-    if view["held"]:
-        return f"vendor held by {view['held']['by']}: {view['held']['reason']}"
+    if view.held:
+        return f"vendor held by {view.held.by}: {view.held.reason}"
     blocked_until = noted.get("blocked_until")
     if noted.get("blocked") and blocked_until and blocked_until > parts.clock().timestamp():
         return str(noted["blocked"])
-    if view["state"] == "DEGRADED":
-        return f"breaker DEGRADED until {view['open_until']}"
-    if view["state"] == "RECOVERING":
-        return f"breaker RECOVERING until {view['probe_until']}"
+    if view.state == "DEGRADED":
+        return f"breaker DEGRADED until {_iso(view.open_until)}"
+    if view.state == "RECOVERING":
+        return f"breaker RECOVERING until {_iso(view.probe_until)}"
     return f"next attempt at {queries.iso(work['next_attempt_at'])}"
 
 
@@ -118,7 +120,11 @@ def counts(parts: Components) -> dict[str, int]:
     return queries.counts(parts.db)
 
 
-def health(parts: Components) -> dict[str, Any]:
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def health(parts: Components) -> Health:
     """The breaker health view, with the live window that every process on the store
     counts into. ``damaged`` lists the damaged events the views found (intents and
     breaker), ``breaker_damaged`` names the breaker's first damaged event (its state is
@@ -145,23 +151,27 @@ def health(parts: Components) -> dict[str, Any]:
         except TrailDamaged as exc:
             view["breaker_damaged"] = {"event": exc.seq, "reason": exc.detail}
             view["held"] = None  # not honoured while the breaker's trail is damaged
-    return view
+    return Health.model_validate(view)
 
 
-def workers(parts: Components) -> list[dict[str, Any]]:
+def workers(parts: Components) -> list[WorkerRow]:
     """Every worker seen in the last hour, alive while its last heartbeat is younger than
     the lease (by the store's clock)."""
     with parts.db.reading() as cur:
         rows = shared.workers(cur, parts.settings.lease_s)
     return [
-        {
-            "worker": r["worker"],
-            "host": r["host"],
-            "pid": r["pid"],
-            "started_at": queries.iso(r["started_at"]),
-            "last_seen_at": queries.iso(r["last_seen_at"]),
-            "alive": r["alive"],
-            "in_flight": r["in_flight"],
-        }
+        WorkerRow(
+            worker=r["worker"],
+            host=r["host"],
+            pid=r["pid"],
+            started_at=_at(r["started_at"]),
+            last_seen_at=_at(r["last_seen_at"]),
+            alive=r["alive"],
+            in_flight=r["in_flight"],
+        )
         for r in rows
     ]
+
+
+def _at(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)

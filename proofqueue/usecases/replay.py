@@ -7,9 +7,10 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+
+from pydantic import JsonValue
 
 from proofqueue.bootstrap import Components
 from proofqueue.domain.errors import InvalidInput
@@ -17,16 +18,37 @@ from proofqueue.projections import queries
 from proofqueue.projections.compare import compare_views
 from proofqueue.projections.runner import Projector
 from proofqueue.projections.store import sqlite_viewdb
+from proofqueue.usecases.shapes import Health, IntentRow
+
+# What the views of a past moment cannot know: left out of ``as_of_json``.
+NOT_AS_OF_ROW = {"waiting_for"}
+NOT_AS_OF_HEALTH = {"damaged", "breaker_damaged"}
 
 
 @dataclass(frozen=True)
 class ReplayReport:
+    """What ``replay`` did: ``events`` replayed in ``seconds``; with ``check``, the
+    ``differences`` between the rebuilt views and the live ones; with ``as_of``, the
+    operator list (``intents``) and ``health`` as they stood then."""
+
     events: int
     seconds: float
     differences: list[str] = field(default_factory=list)
     as_of: datetime | None = None
-    intents: list[dict[str, Any]] = field(default_factory=list)
-    health: dict[str, Any] = field(default_factory=dict)
+    intents: list[IntentRow] = field(default_factory=list)
+    health: Health | None = None
+
+    def as_of_json(self) -> dict[str, JsonValue]:
+        """``{"as_of", "intents", "health"}`` as ``replay --as-of --json`` prints it: the
+        rows without ``waiting_for`` and the health without the damage fields (the views
+        of a past moment hold neither)."""
+        return {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "intents": [r.model_dump(mode="json", exclude=NOT_AS_OF_ROW) for r in self.intents],
+            "health": self.health.model_dump(mode="json", exclude=NOT_AS_OF_HEALTH)
+            if self.health
+            else None,
+        }
 
 
 def replay(
@@ -64,10 +86,19 @@ def replay(
             if as_of is not None:
                 flt = queries.ListFilter(limit=10_000)
                 rows = queries.list_intents(fresh, flt, as_of)
+                view = queries.health(fresh, as_of, parts.settings.breaker.window_s)
                 for row in rows:
                     row.pop("_work")
-                report.intents.extend(rows)
-                report.health.update(queries.health(fresh, as_of, parts.settings.breaker.window_s))
+                report = replace(
+                    report,
+                    intents=[
+                        IntentRow.model_validate({**row, "waiting_for": None}, by_name=True)
+                        for row in rows
+                    ],
+                    health=Health.model_validate(
+                        {**view, "damaged": (), "breaker_damaged": None}, by_name=True
+                    ),
+                )
             return report
         finally:
             fresh.datastore.close()

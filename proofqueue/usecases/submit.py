@@ -31,6 +31,8 @@ def prepare(
     parts: Components, request_id: object, actor: object, target: object, params: object
 ) -> tuple[IntentRequest, Intent]:
     """Validate a request and make its new intent (not saved yet)."""
+    if isinstance(params, Mapping) and not isinstance(params, dict):
+        params = dict(params)  # any mapping (the API's type); nested values are checked
     request = parse_request(request_id, actor, target, {} if params is None else params)
     public, redacted = sanitize(request.params)
     sealer = parts.sealer

@@ -152,13 +152,13 @@ def main() -> None:
     """
 
 
-def name_damaged(found: list[dict[str, Any]]) -> None:
+def name_damaged(found: list[tuple[str, int | None]]) -> None:
     """``list``/``health``: after their output, one line naming the damaged stored events
     the views skipped, and exit 1; nothing when there are none."""
     if not found:
         return
     most = 3
-    shown = [f"{item['intent']!r} event {item['event']}" for item in found[:most]]
+    shown = [f"{intent!r} event {event}" for intent, event in found[:most]]
     more = f" and {len(found) - most} more" if len(found) > most else ""
     fail(
         f"damaged stored events skipped: {', '.join(shown)}{more}; run `proofqueue verify --all`",

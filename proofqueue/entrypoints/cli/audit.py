@@ -69,17 +69,12 @@ def replay(check: bool, as_of: str | None, as_json: bool) -> None:
         report = pq.replay(check=check, as_of=_parse_time(as_of))
     if report.as_of is not None:
         if as_json:
-            print_json(
-                {
-                    "as_of": report.as_of.isoformat(),
-                    "intents": report.intents,
-                    "health": report.health,
-                }
-            )
+            print_json(report.as_of_json())
         else:
             out.print(f"[bold]as of {report.as_of.isoformat()}[/]")
             print_rows(report.intents)
-            print_health(report.health)
+            if report.health is not None:
+                print_health(report.health)
     elif as_json:
         print_json(
             {

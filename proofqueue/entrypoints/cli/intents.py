@@ -177,4 +177,4 @@ def list_(
     else:
         print_rows(rows)
         out.print(" ".join(f"{k}={v}" for k, v in counts.items()))
-    name_damaged(damaged)
+    name_damaged([(item.intent, item.event) for item in damaged])

@@ -36,10 +36,10 @@ def health(as_json: bool) -> None:
         print_json(view)
     else:
         print_health(view)
-    damaged = list(view["damaged"])
-    hurt = view["breaker_damaged"]
-    if hurt and not any(str(item["intent"]).startswith("breaker of") for item in damaged):
-        damaged.insert(0, {"intent": f"breaker of {view['vendor']}", "event": hurt["event"]})
+    damaged: list[tuple[str, int | None]] = [(item.intent, item.event) for item in view.damaged]
+    hurt = view.breaker_damaged
+    if hurt and not any(intent.startswith("breaker of") for intent, _ in damaged):
+        damaged.insert(0, (f"breaker of {view.vendor}", hurt.event))
     name_damaged(damaged)
 
 
@@ -165,7 +165,8 @@ def hold(reason: str, operator: str | None) -> None:
     """Stop every call to the vendor, in every process, until released."""
     with opened() as pq:
         pq.hold_vendor(reason=reason, operator=operator)
-        click.echo(f"vendor held: {pq.health()['held']}")
+        held = pq.health().held
+        click.echo(f"vendor held: {held.model_dump(mode='json') if held else None}")
 
 
 @vendor.command()

@@ -8,8 +8,8 @@ method). The 500 for anything unexpected is written by ``guard.Guard``.
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -54,8 +54,15 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def json_answer(value: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(json.loads(json.dumps(value, default=str)), status_code=status)
+def json_answer(value: object, status: int = 200) -> JSONResponse:
+    """``value`` as a JSON answer; models as their ``model_dump(mode="json")``."""
+    return JSONResponse(json.loads(json.dumps(value, default=_jsonable)), status_code=status)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return str(value)
 
 
 def receipt_answer(receipt: Receipt, status: int = 200) -> JSONResponse:

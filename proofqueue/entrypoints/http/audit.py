@@ -40,13 +40,7 @@ class AuditRoutes(Handlers):
         check, as_of = parsing.flag(request, "check"), parsing.as_of(request)
         report = await self.pools.slow(self.pq.replay, check=check, as_of=as_of)
         if report.as_of is not None:
-            return json_answer(
-                {
-                    "as_of": report.as_of.isoformat(),
-                    "intents": report.intents,
-                    "health": report.health,
-                }
-            )
+            return json_answer(report.as_of_json())
         return json_answer(
             {
                 "events": report.events,
