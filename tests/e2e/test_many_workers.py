@@ -44,12 +44,12 @@ def _overlapping_attempts(store: str, ids: list[str]) -> list[str]:
     with ProofQueue(Settings(store=store)) as pq:
         for rid in ids:
             open_attempt = False
-            for event in pq.show(rid)["events"]:
-                if event["type"] == "AttemptStarted":
-                    if open_attempt and not event["fields"]["takeover"]:
+            for event in pq.show(rid).events:
+                if event.type == "AttemptStarted":
+                    if open_attempt and not event.fields["takeover"]:
                         bad.append(rid)
                     open_attempt = True
-                elif event["type"] in ("RetryScheduled", "Submitted", "Failed"):
+                elif event.type in ("RetryScheduled", "Submitted", "Failed"):
                     open_attempt = False
     return bad
 

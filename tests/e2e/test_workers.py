@@ -61,13 +61,13 @@ def _attempt_problems(store: str, ids: list[str]) -> tuple[list[str], int]:
     with ProofQueue(Settings(store=store)) as pq:
         for rid in ids:
             open_attempt = False
-            for event in pq.show(rid)["events"]:
-                if event["type"] == "AttemptStarted":
-                    takeovers += bool(event["fields"]["takeover"])
-                    if open_attempt and not event["fields"]["takeover"]:
+            for event in pq.show(rid).events:
+                if event.type == "AttemptStarted":
+                    takeovers += bool(event.fields["takeover"])
+                    if open_attempt and not event.fields["takeover"]:
                         overlapping.append(rid)
                     open_attempt = True
-                elif event["type"] in ("RetryScheduled", "Submitted", "Failed"):
+                elif event.type in ("RetryScheduled", "Submitted", "Failed"):
                     open_attempt = False
     return overlapping, takeovers
 

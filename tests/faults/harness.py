@@ -488,7 +488,7 @@ def _first_move(pq: ProofQueue, to_state: str, since: datetime, timeout: float) 
     """Seconds from ``since`` to the first recorded move to ``to_state`` after it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for move in moves_of(pq.health()["transitions"]):
+        for move in moves_of([t.model_dump(mode="json") for t in pq.health().transitions]):
             if move.to_state == to_state and move.at >= since:
                 return (move.at - since).total_seconds()
         time.sleep(0.2)

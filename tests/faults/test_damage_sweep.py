@@ -178,7 +178,7 @@ def check_worker(store: Path, damaged_hex: str, case: Case) -> None:
     policy = BreakerPolicy(min_calls=2, open_s=0.05, probes=1)
     settings = Settings(store=str(store), breaker=policy, idle_s=0.01, poll_s=0.02, poll_cap_s=0.05)
     with ProofQueue(settings, vendor=vendor) as pq:
-        if pq.health()["held"]:
+        if pq.health().held:
             # The damage left the breaker's trail ending in a hold (its Released moved to
             # another id: the trail reads as held, and verify names the moved event). A hold
             # is honoured: nothing may be bought.

@@ -379,7 +379,7 @@ def test_api_submit_accepts_or_refuses_by_field_and_never_writes_on_refusal() ->
             assert wanted in ("accept", "either"), f"{wanted} input accepted: {verdicts}"
             assert _events(pq) == before + 1
             assert (receipt.request_id, receipt.status) == (request_id, "QUEUED")
-            assert [e["type"] for e in pq.show(request_id)["events"]] == ["Queued"]
+            assert [e.type for e in pq.show(request_id).events] == ["Queued"]
             assert pq.verify([request_id]).ok
             seen["accepted"] += 1
 

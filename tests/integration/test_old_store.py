@@ -51,7 +51,7 @@ def test_an_old_store_replays_to_the_same_views(old_store: str) -> None:
     with ProofQueue(Settings(store=old_store)) as pq:
         report = pq.replay(check=True)
         assert report.differences == []
-        assert pq.health()["state"] == expected()["health_state"]
+        assert pq.health().state == expected()["health_state"]
 
 
 def test_sealed_params_of_an_old_store_open_with_its_key(old_store: str) -> None:
@@ -74,6 +74,6 @@ def test_times_of_old_events_are_read_as_datetimes_and_still_verify(old_store: s
         assert isinstance(intent.next_attempt_at, datetime)
         pq.retry("retrying-1", operator="auditor")
         report = pq.verify(["retrying-1"])
-        events = pq.show("retrying-1")["events"]
+        events = pq.show("retrying-1").events
     assert report.ok
-    assert events[-1]["fields"]["next_attempt_at"].endswith("+00:00")
+    assert str(events[-1].fields["next_attempt_at"]).endswith("+00:00")

@@ -149,7 +149,7 @@ def test_the_worker_isolates_an_intent_whose_event_was_edited(store: str) -> Non
         settle_all(pq, vendor, {"e-1", "e-3"})
         one = pq.list(status=["QUEUED"])
     assert not vendor.jobs_for("e-2")
-    assert [row["request_id"] for row in one] == ["e-2"]
+    assert [row.request_id for row in one] == ["e-2"]
 
 
 def test_a_damaged_breaker_event_does_not_stop_submit_or_the_worker(store: str) -> None:

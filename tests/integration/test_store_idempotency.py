@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from proofqueue import IdempotencyConflict
+from proofqueue import IdempotencyConflict, JsonValue
 from tests.integration.helpers import (
     Ran,
     assert_clean_refusal,
@@ -23,7 +23,7 @@ from tests.integration.helpers import (
 
 SUBMIT = ("submit", "--actor", "agent-7", "--target", "0xProvider/logo", "--json")
 PARAMS = ("--param", "size=large", "--params-json", '{"colours": ["red", "blue"], "dpi": 300}')
-PARAMS_DICT = {"size": "large", "colours": ["red", "blue"], "dpi": 300}
+PARAMS_DICT: dict[str, JsonValue] = {"size": "large", "colours": ["red", "blue"], "dpi": 300}
 
 # A racer: a separate interpreter that imports and opens the store, says it is ready, waits
 # for the starting gun, then submits, so that all of them reach the submit at the same moment.

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from proofqueue import JsonValue
 from proofqueue.domain.canonical import canonical
 from tests.integration.helpers import (
     Ran,
@@ -22,7 +23,7 @@ from tests.integration.helpers import (
 PASSWORD = "hunter2-XYZZY-secret"
 CARD = "4111 1111 1111 1111"
 API_KEY = "ak-NESTED-0451-secret"
-PARAMS = {
+PARAMS: dict[str, JsonValue] = {
     "password": PASSWORD,
     "card": CARD,
     "vendor": {"api_key": API_KEY},

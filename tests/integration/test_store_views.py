@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from proofqueue import JsonValue
 from tests.integration.helpers import (
     Clock,
     RawStore,
@@ -279,8 +280,8 @@ def test_cancel_of_a_submitted_or_failed_intent_exits_2_and_writes_nothing(store
 # -- bad input ------------------------------------------------------------------------------
 
 
-def nested(depth: int) -> dict[str, object]:
-    value: dict[str, object] = {"leaf": 1}
+def nested(depth: int) -> dict[str, JsonValue]:
+    value: dict[str, JsonValue] = {"leaf": 1}
     for _ in range(depth - 1):
         value = {"a": value}
     return value

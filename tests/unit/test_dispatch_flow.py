@@ -15,13 +15,16 @@ from freezegun import freeze_time
 from pydantic import SecretStr
 
 from proofqueue import (
+    BreakerState,
     IdempotencyConflict,
     IllegalTransition,
     IntentNotFound,
+    JsonValue,
     ProofQueue,
     RetryPolicy,
     SecretNeedsKey,
     Settings,
+    Status,
 )
 from proofqueue.adapters.sealing import new_key
 from proofqueue.ports import Found, Job, JobOrder, Permanent, Transient
@@ -30,7 +33,7 @@ from proofqueue.testing.fakes import Call, Clock, CreatedThenLost, FakeVendor
 
 RID = "order-1"
 TARGET = "0xProvider/logo"
-PARAMS = {"size": 3, "colors": ["red", "blue"]}
+PARAMS: dict[str, JsonValue] = {"size": 3, "colors": ["red", "blue"]}
 SERVER_ERROR = Transient("http", "internal error", status=500, ambiguous=True)
 UNAVAILABLE = Transient("http", "unavailable", status=503)
 
@@ -94,8 +97,7 @@ def submit(pq: ProofQueue, request_id: str = RID, params: Any = None, **kw: Any)
 
 
 def events(pq: ProofQueue, request_id: str = RID) -> list[dict[str, Any]]:
-    trail: list[dict[str, Any]] = pq.show(request_id)["events"]
-    return trail
+    return [event.model_dump(mode="json") for event in pq.show(request_id).events]
 
 
 def last_event(pq: ProofQueue, request_id: str = RID) -> dict[str, Any]:
@@ -208,10 +210,10 @@ def test_the_operator_list_shows_the_error_and_the_next_attempt(
     vendor.script(UNAVAILABLE)
     submit(pq)
     (row,) = pq.list()
-    assert row["status"] == "RETRYING"
-    assert row["attempts"] == 1
-    assert row["last_error"] == "http 503: unavailable"
-    assert row["next_attempt_at"] == (clock.now + timedelta(seconds=0.25)).isoformat()
+    assert row.status == Status.RETRYING
+    assert row.attempts == 1
+    assert row.last_error == "http 503: unavailable"
+    assert row.next_attempt_at == clock.now + timedelta(seconds=0.25)
 
 
 def test_retry_after_is_honored_as_a_floor(
@@ -511,7 +513,12 @@ def test_a_secret_never_appears_in_show_receipt_list_or_health(
         orders = [c.order for c in vendor.calls_of("create")]
         assert all(o is not None and o.params == params for o in orders)
         shown = json.dumps(
-            [pq.show(RID), pq.receipt(RID).model_dump(mode="json"), pq.list(), pq.health()]
+            [
+                pq.show(RID).model_dump(mode="json"),
+                pq.receipt(RID).model_dump(mode="json"),
+                [row.model_dump(mode="json") for row in pq.list()],
+                pq.health().model_dump(mode="json"),
+            ]
         )
         for secret in (SECRET, TOKEN):
             assert secret not in shown
@@ -537,11 +544,11 @@ def test_ten_transient_failures_trip_the_breaker_and_health_says_why(
     """The 10th failure in the window opens the breaker; health shows the transition."""
     trip(pq, vendor)
     health = pq.health()
-    assert health["state"] == "DEGRADED"
-    assert health["backlog"] == 10
-    (move,) = health["transitions"]
-    assert (move["from"], move["to"]) == ("OK", "DEGRADED")
-    assert move["reason"] == "failure ratio 1.00 >= 0.50 over 10 calls in 30s"
+    assert health.state == BreakerState.DEGRADED
+    assert health.backlog == 10
+    (move,) = health.transitions
+    assert (move.from_, move.to) == ("OK", "DEGRADED")
+    assert move.reason == "failure ratio 1.00 >= 0.50 over 10 calls in 30s"
 
 
 def test_while_degraded_submit_answers_queued_and_the_vendor_sees_no_call(
@@ -569,7 +576,7 @@ def test_permanent_refusals_do_not_count_against_the_breaker(
         submit(pq, f"bad-{n}")
     assert submit(pq, "good").status == "SUBMITTED"
     assert len(vendor.calls) == 11
-    assert pq.health()["state"] == "OK"
+    assert pq.health().state == "OK"
 
 
 def test_after_the_open_period_the_worker_probes_and_good_probes_reopen_the_gate(
@@ -580,15 +587,15 @@ def test_after_the_open_period_the_worker_probes_and_good_probes_reopen_the_gate
     trip(pq, vendor)
     clock.advance(15)
     assert submit(pq, "queued-1").status == "QUEUED"
-    assert pq.health()["state"] == "DEGRADED"
+    assert pq.health().state == "DEGRADED"
     pq.parts.guard.sync()  # what the worker's loop does each round
-    assert pq.health()["state"] == "RECOVERING"
+    assert pq.health().state == "RECOVERING"
     calls = len(vendor.calls)
     worker(pq).attempt("fail-0")
     worker(pq).attempt("fail-1")
     assert len(vendor.calls) == calls + 2
-    assert pq.health()["state"] == "OK"
-    assert [t["to"] for t in pq.health()["transitions"]] == ["DEGRADED", "RECOVERING", "OK"]
+    assert pq.health().state == "OK"
+    assert [t.to for t in pq.health().transitions] == ["DEGRADED", "RECOVERING", "OK"]
     assert submit(pq, "after-recovery").status == "SUBMITTED"
 
 
@@ -638,7 +645,7 @@ def test_an_operator_cancel_is_recorded_with_the_operators_name_and_reason(
         "customer withdrew",
         "alice",
     )
-    assert pq.list()[0]["last_error"] == "cancelled: customer withdrew"
+    assert pq.list()[0].last_error == "cancelled: customer withdrew"
 
 
 def test_cancel_of_a_submitted_intent_is_refused_and_writes_nothing(
@@ -679,9 +686,9 @@ def test_the_whole_trail_verifies_and_the_receipt_carries_its_head(
     assert report.ok
     assert report.intents == 1
     trail = pq.show(RID)
-    assert trail["status"] == "SETTLED"
-    assert [e["seq"] for e in trail["events"]] == list(range(1, len(trail["events"]) + 1))
-    assert pq.receipt(RID).proof == trail["events"][-1]["hash"]
+    assert trail.status == "SETTLED"
+    assert [e.seq for e in trail.events] == list(range(1, len(trail.events) + 1))
+    assert pq.receipt(RID).proof == trail.events[-1].hash
 
 
 # freezegun swaps every module attribute that *is* datetime for its FakeDatetime, which

@@ -40,7 +40,7 @@ def pq(vendor: FakeVendor, clock: Clock) -> Iterator[ProofQueue]:
 
 
 def types(pq: ProofQueue, request_id: str) -> list[str]:
-    return [event["type"] for event in pq.show(request_id)["events"]]
+    return [event.type for event in pq.show(request_id).events]
 
 
 def test_cancel_after_an_ambiguous_create_records_the_job_the_vendor_holds(
@@ -91,7 +91,7 @@ def test_retry_reopens_an_intent_refused_before_any_job_was_made(
     reopened = pq.retry("r1", operator="ops")
     assert reopened.status == Status.QUEUED
     assert types(pq, "r1")[-1] == "Reopened"
-    assert pq.show("r1")["events"][-1]["fields"]["checked"] == "no create reached the vendor"
+    assert pq.show("r1").events[-1].fields["checked"] == "no create reached the vendor"
     assert [c.kind for c in vendor.calls] == ["create"]  # no lookup needed
 
 

@@ -149,7 +149,7 @@ def test_an_ambiguous_last_attempt_waits_for_its_lookup_while_the_breaker_holds_
     vendor.script(CreatedThenLost(Transient("http", "boom", status=500, ambiguous=True)))
     receipt = pq.submit("order-1", actor="a", target="0xP/logo", params={})
     assert vendor.jobs_for("order-1"), "the vendor holds a job for order-1"
-    assert pq.health()["state"] == "DEGRADED"
+    assert pq.health().state == "DEGRADED"
     assert receipt.status == "RETRYING"
     assert vendor.calls_of("find") == []
     clock.advance(16)

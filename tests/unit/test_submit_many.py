@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 
-from proofqueue import IdempotencyConflict, IntentNotFound, InvalidInput, ProofQueue, Settings
+from proofqueue import (
+    IdempotencyConflict,
+    IntentNotFound,
+    InvalidInput,
+    JsonValue,
+    NewIntent,
+    ProofQueue,
+    Settings,
+)
 
 
 @pytest.fixture
@@ -15,13 +23,14 @@ def pq() -> Iterator[ProofQueue]:
         yield queue
 
 
-def item(n: int, **extra: object) -> dict[str, object]:
+def item(
+    n: int, *, target: str = "0xabc/logo", params: Mapping[str, JsonValue] | None = None
+) -> NewIntent:
     return {
         "request_id": f"order-{n}",
         "actor": "agent",
-        "target": "0xabc/logo",
-        "params": {"n": n},
-        **extra,
+        "target": target,
+        "params": {"n": n} if params is None else params,
     }
 
 
@@ -46,7 +55,7 @@ def test_a_batch_repeating_known_requests_writes_only_the_new_ones(pq: ProofQueu
 def test_an_invalid_item_refuses_the_whole_batch_naming_it(pq: ProofQueue) -> None:
     """Nothing is written when one item is bad; the error names the item and the field."""
     with pytest.raises(InvalidInput) as refused:
-        pq.submit_many([item(1), {**item(2), "target": "no-slash"}])
+        pq.submit_many([item(1), item(2, target="no-slash")])
     assert refused.value.field == "items[1].target"
     with pytest.raises(InvalidInput) as secret:
         pq.submit_many([item(3, params={"password": "hunter2-hunter2"})])
@@ -71,7 +80,7 @@ def test_a_conflict_anywhere_in_a_batch_writes_none_of_it() -> None:
     with ProofQueue(Settings(store=":memory:")) as pq:
         pq.submit("taken", actor="a", target="0xP/logo", params={"n": 1})
         before = pq.parts.log.recorder.max_notification_id() or 0
-        batch = [
+        batch: list[NewIntent] = [
             {"request_id": "new-1", "actor": "a", "target": "0xP/logo", "params": {}},
             {"request_id": "taken", "actor": "a", "target": "0xP/logo", "params": {"n": 2}},
             {"request_id": "new-2", "actor": "a", "target": "0xP/logo", "params": {}},
