@@ -63,6 +63,9 @@ class ProofQueue(Submitting, Reading, Auditing, Operating):
         rand: Callable[[], float] | None = None,
         worker_name: str | None = None,
     ) -> None:
+        """Open the store of ``settings`` (default: ``Settings()``); a keyword replaces the
+        part it names: ``vendor`` (a ``Vendor`` or an ``AsyncVendor``), ``sealer``,
+        ``clock``, ``rand`` (the retry jitter's dice), ``worker_name``."""
         self.parts: Components = bootstrap(
             settings, vendor=vendor, sealer=sealer, clock=clock, rand=rand, worker_name=worker_name
         )

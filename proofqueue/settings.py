@@ -54,6 +54,10 @@ _KEYWORD_ONLY = frozenset({"create_store"})
 
 
 class Settings(BaseModel):
+    """Everything configurable, each with its default; ``Settings.from_env()`` reads the
+    ``PROOFQUEUE_*`` variables (nested policies as ``PROOFQUEUE_RETRY_*`` and
+    ``PROOFQUEUE_BREAKER_*``)."""
+
     model_config = ConfigDict(
         frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False, extra="forbid"
     )

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """Retries with full jitter: ``uniform(0, min(cap_s, base_s * 2**n))``; the budget is
+    ``max_attempts`` attempts or ``budget_s`` seconds from queueing, whichever comes first."""
+
     base_s: float = 0.5
     cap_s: float = 60.0
     max_attempts: int = 12

@@ -22,6 +22,9 @@ from typing import Any
 
 
 class BreakerState(StrEnum):
+    """The vendor's circuit breaker: OK (calls go through), DEGRADED (no calls until
+    ``open_until``), RECOVERING (a few probe calls judge whether it is back)."""
+
     OK = "OK"
     DEGRADED = "DEGRADED"
     RECOVERING = "RECOVERING"
@@ -29,6 +32,10 @@ class BreakerState(StrEnum):
 
 @dataclass(frozen=True)
 class BreakerPolicy:
+    """When the breaker trips (``failure_ratio`` of at least ``min_calls`` calls in the last
+    ``window_s`` seconds; a call slower than ``slow_call_s`` fails), how long it stays
+    DEGRADED (``open_s``, doubling per re-trip up to ``max_open_s``), how many ``probes``."""
+
     window_s: float = 30.0
     min_calls: int = 10
     failure_ratio: float = 0.5

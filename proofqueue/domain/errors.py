@@ -21,6 +21,8 @@ class ProofQueueError(Exception):
 
 
 class InvalidInput(ProofQueueError):
+    """Bad input: ``field`` names what is wrong, ``problem`` says why. Nothing written."""
+
     def __init__(self, field: str, problem: str) -> None:
         self.field = field
         self.problem = problem
@@ -28,6 +30,8 @@ class InvalidInput(ProofQueueError):
 
 
 class SecretNeedsKey(InvalidInput):
+    """Params hold a secret (``paths``) but no cipher key is set to store them sealed."""
+
     def __init__(self, paths: list[str]) -> None:
         self.paths = paths
         shown = ", ".join(paths[:5]) + (" ..." if len(paths) > 5 else "")
@@ -44,6 +48,8 @@ class Refused(ProofQueueError):
 
 
 class IdempotencyConflict(Refused):
+    """The request_id was recorded with other params, actor or target: use a new one."""
+
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
         super().__init__(
@@ -53,6 +59,8 @@ class IdempotencyConflict(Refused):
 
 
 class IllegalTransition(Refused):
+    """An operator action the intent's status does not allow (say, cancel once SUBMITTED)."""
+
     def __init__(self, request_id: str, action: str, status: str, why: str = "") -> None:
         self.request_id = request_id
         self.action = action
@@ -62,6 +70,8 @@ class IllegalTransition(Refused):
 
 
 class IntentNotFound(ProofQueueError):
+    """No intent has this request_id."""
+
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
         super().__init__(f"no intent with request_id {request_id!r}")

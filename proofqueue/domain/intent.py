@@ -26,6 +26,8 @@ NAMESPACE = uuid.UUID("6f2b1c54-52a7-4c0e-9a55-0a1d3b0e7c11")
 
 
 class Status(StrEnum):
+    """An intent's status: QUEUED -> (RETRYING)* -> SUBMITTED -> SETTLED, or FAILED."""
+
     QUEUED = "QUEUED"
     RETRYING = "RETRYING"
     SUBMITTED = "SUBMITTED"

@@ -17,6 +17,11 @@ from proofqueue.domain.intent import Intent
 
 
 class Receipt(BaseModel):
+    """The public-safe proof of an intent's outcome (never its params): who asked for what,
+    its status, attempts, the vendor's job and deliverable, and ``proof``, the head of its
+    hash chain. ``tlog_proof``: its inclusion in the signed transparency log, once
+    terminal and covered by a checkpoint."""
+
     model_config = ConfigDict(frozen=True)
 
     request_id: str

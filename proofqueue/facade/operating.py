@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Any
 
 from proofqueue.bootstrap import (
     Components,
 )
 from proofqueue.domain.access import Principal
+from proofqueue.domain.intent import Status
 from proofqueue.domain.receipt import Receipt
 from proofqueue.usecases import access, operate
 from proofqueue.usecases.operate import BulkReport
@@ -33,7 +33,7 @@ class Operating:
     def retry_all(
         self,
         *,
-        status: Sequence[str],
+        status: Sequence[Status | str],
         target: str | None = None,
         older_than: float | None = None,
         dry_run: bool = False,
@@ -54,7 +54,7 @@ class Operating:
         self,
         *,
         reason: str,
-        status: Sequence[str],
+        status: Sequence[Status | str],
         target: str | None = None,
         older_than: float | None = None,
         dry_run: bool = False,
@@ -81,12 +81,12 @@ class Operating:
 
     # -- access tokens (HTTP API) --------------------------------------------------------
 
-    def create_token(self, name: str, role: str) -> tuple[dict[str, Any], str]:
+    def create_token(self, name: str, role: str) -> tuple[dict[str, str | None], str]:
         """A new access token: its listing row and the token, which is shown only now (only
         its SHA-256 is stored). Names are 1-64 of ``A-Za-z0-9._-`` and never reused."""
         return access.create(self.parts, name, role)
 
-    def list_tokens(self) -> builtins.list[dict[str, Any]]:
+    def list_tokens(self) -> builtins.list[dict[str, str | None]]:
         """Every token: name, role, created_at, revoked_at. Never the token itself."""
         return access.listing(self.parts)
 

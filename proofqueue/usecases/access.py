@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime
-from typing import Any
 
 from proofqueue.bootstrap import Components
 from proofqueue.domain.access import (
@@ -32,7 +31,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create(parts: Components, name: object, role: object) -> tuple[dict[str, Any], str]:
+def create(parts: Components, name: object, role: object) -> tuple[dict[str, str | None], str]:
     """A new token for ``name`` with ``role``: its listing row and the token itself."""
     name = parse_name(name)
     chosen = parse_role(role)
@@ -44,7 +43,7 @@ def create(parts: Components, name: object, role: object) -> tuple[dict[str, Any
     return {"name": name, "role": chosen.value, "created_at": now.isoformat()}, token
 
 
-def listing(parts: Components) -> list[dict[str, Any]]:
+def listing(parts: Components) -> list[dict[str, str | None]]:
     """Every token: name, role, created_at, revoked_at (null while active). Never a token."""
     return [
         {

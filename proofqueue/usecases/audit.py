@@ -34,6 +34,9 @@ class Problem:
 
 @dataclass(frozen=True)
 class VerifyReport:
+    """What ``verify`` found: ``intents`` and ``events`` checked, the ``problems`` (the
+    first bad event of each broken chain); ``ok`` when there are none."""
+
     intents: int
     events: int
     problems: list[Problem]
