@@ -61,7 +61,7 @@ def test_sealed_params_of_an_old_store_open_with_its_key(old_store: str) -> None
             "sealed-1", actor="agent-b", target="0xP/api", params={"api_key": "sk-" + "x" * 20}
         )
         assert again.status == "SETTLED"
-        shown = json.dumps(pq.show("sealed-1"))
+        shown = json.dumps(pq.show("sealed-1").model_dump(mode="json"))
     assert "sk-xxxx" not in shown
 
 
