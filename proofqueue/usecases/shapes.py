@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, NotRequired, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer, WithJsonSchema
 
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.intent import Status
@@ -29,7 +29,11 @@ def _iso(value: datetime) -> str:
 
 
 # A time: ``datetime`` in Python, ``datetime.isoformat()`` text in JSON.
-IsoTime = Annotated[datetime, PlainSerializer(_iso, return_type=str, when_used="json")]
+IsoTime = Annotated[
+    datetime,
+    PlainSerializer(_iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class Shape(BaseModel):
