@@ -191,7 +191,7 @@ class BreakerGuard:
             self._flushes += 1
             prune = self._flushes % 1000 == 1
         try:
-            with self.db.transaction() as cur:
+            with self.db.transaction(soft=True) as cur:  # counts only: no fsync
                 shared.record_calls(cur, self.vendor, pending.calls, pending.failures)
                 if prune:
                     shared.prune_calls(cur)

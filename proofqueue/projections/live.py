@@ -37,7 +37,7 @@ class LiveViews:
         reads: Mapping[str, float],
         blocked: Mapping[str, tuple[str, float]],
     ) -> list[str]:
-        with self.db.transaction() as cur:
+        with self.db.transaction(soft=True) as cur:  # soft state: no fsync
             shared.beat(cur, beat)
             shared.note_work(cur, reads, blocked)
             return shared.live_workers(cur, lease_s)

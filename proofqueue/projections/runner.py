@@ -156,7 +156,7 @@ class Projector:
         events: list[tuple[Any, Any]],
         damaged: list[damage.Damaged],
     ) -> None:
-        with self.db.transaction() as cur:
+        with self.db.transaction(soft=True) as cur:
             moved = cur.run(
                 "UPDATE pq_position SET position = ? WHERE name = ? AND position = ?",
                 (last, NAME, position),

@@ -14,12 +14,19 @@ judged alive by the same clock.
 
 from __future__ import annotations
 
+import logging
+import math
+import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from proofqueue.domain.heartbeat import Heartbeat
 from proofqueue.projections.store import Cursor, ViewDB
+
+log = logging.getLogger("proofqueue")
 
 TABLES = {
     "pq_calls": (
@@ -200,3 +207,42 @@ def ensure_tables(db: ViewDB, tables: Iterable[str] = TABLES) -> None:
         for name in missing:
             for statement in TABLES[name]:
                 cur.run(statement)
+
+
+def store_time(db: ViewDB) -> float:
+    """The store's clock now, in seconds since the epoch."""
+    row = db.query(f"SELECT {store_now(db)} AS now")
+    return float(row[0]["now"])
+
+
+class StoreClock:
+    """The store's time, read through this process's clock: every process on one
+    PostgreSQL store schedules by the server's clock, so a host whose clock runs minutes
+    ahead neither delays nor hastens the others' work. The offset is measured at once and
+    again every ``resync_s``; a failed measurement keeps the last one."""
+
+    def __init__(self, db: ViewDB, resync_s: float = 60.0) -> None:
+        self.db = db
+        self.resync_s = resync_s
+        self.offset = timedelta(0)
+        self._synced_at = -math.inf
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        if time.monotonic() - self._synced_at >= self.resync_s:
+            self.sync()
+        return datetime.now(UTC) + self.offset
+
+    def sync(self) -> None:
+        with self._lock:
+            if time.monotonic() - self._synced_at < self.resync_s:
+                return  # another thread measured it meanwhile
+            self._synced_at = time.monotonic()
+            try:
+                before = time.time()
+                server = store_time(self.db)
+                after = time.time()
+            except Exception:  # the store is away: keep the last offset, try again later
+                log.warning("could not read the store's clock; keeping the last offset")
+                return
+            self.offset = timedelta(seconds=server - (before + after) / 2)
