@@ -57,6 +57,8 @@ TABLES = {
     ),
 }
 
+# A read schedule this far in the past is stale: nobody follows that job any more.
+STALE_S = 600.0
 # How long a second's count is kept (the window is far shorter; the rest is for health).
 KEEP_S = 3600
 
@@ -115,11 +117,19 @@ def window(cur: Cursor, vendor: str, seconds: float) -> Window:
 
 def note_work(
     cur: Cursor,
-    reads: Mapping[str, float],
+    reads: Mapping[str, float | None],
     blocked: Mapping[str, tuple[str, float]],
 ) -> None:
-    """Record when jobs are read next and which intents cannot be attempted (and why)."""
+    """Record when jobs are read next and which intents cannot be attempted (and why); a
+    job no longer followed (None) and a block that ran out leave no row behind."""
     for intent_id, at in reads.items():
+        if at is None:
+            cur.run(
+                "DELETE FROM pq_work WHERE intent_id = ? AND (blocked_until IS NULL"
+                " OR blocked_until < ?)",
+                (intent_id, time.time()),
+            )
+            continue
         cur.run(
             "INSERT INTO pq_work (intent_id, next_read_at) VALUES (?, ?)"
             " ON CONFLICT (intent_id) DO UPDATE SET next_read_at = excluded.next_read_at",
@@ -132,6 +142,18 @@ def note_work(
             " blocked_until = excluded.blocked_until",
             (intent_id, why, until),
         )
+
+
+def prune_work(cur: Cursor) -> None:
+    """Drop rows that say nothing current: no block in force and no read due in the last
+    ``STALE_S`` (a followed job is read far more often: its worker stopped, or it settled
+    before that worker's next heartbeat)."""
+    now = time.time()
+    cur.run(
+        "DELETE FROM pq_work WHERE (blocked_until IS NULL OR blocked_until < ?)"
+        " AND (next_read_at IS NULL OR next_read_at < ?)",
+        (now, now - STALE_S),
+    )
 
 
 def work_of(cur: Cursor, intent_ids: list[str]) -> dict[str, dict[str, Any]]:
