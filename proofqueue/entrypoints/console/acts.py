@@ -53,8 +53,9 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 def digest(ids: list[str]) -> str:
-    """What pins a bulk set: the SHA-256 of its ids, one a line, in list order."""
-    return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
+    """What pins a bulk set: the SHA-256 of its ids, sorted, one a line (the set, whatever
+    order the list shows it in: intents move between QUEUED and RETRYING meanwhile)."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()
 
 
 class ConsoleActs(Handlers):

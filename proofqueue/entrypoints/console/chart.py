@@ -58,14 +58,14 @@ class Chart:
 
 
 def _nice_top(value: int) -> int:
-    """The smallest of 1, 2, 5, 10, 20, 50, ... at least ``value`` (at least 5)."""
-    top = 5
-    while top < value:
-        for factor in (2, 2.5, 2):
-            top = int(top * factor)
-            if top >= value:
-                break
-    return top
+    """The axis top: the smallest of 4, 8, 20, 40, 80, 200, 400, ... at least ``value``,
+    so that its quarters are whole numbers."""
+    scale = 1
+    while True:
+        for top in (4, 8, 20, 40):
+            if top * scale >= value:
+                return top * scale
+        scale *= 10
 
 
 def _fmt(value: float) -> str:
@@ -122,18 +122,18 @@ def layout(timeline: Timeline) -> Chart:
     elif len(run) == 1:  # a lone sample: a short flat stroke so it shows
         x, y = run[0].split(",")
         chart.ratio_lines.append(f"{_fmt(float(x) - 3)},{y} {run[0]}")
+    minutes = span / 60
+    step = next((m for m in (1, 2, 5, 10, 15, 30, 60, 120) if minutes / m <= 5), 240)
+    back = 0.0
+    while back <= minutes + 1e-9:  # x ticks every ``step`` minutes back from now
+        label = "now" if back == 0 else f"-{back:g} min"
+        chart.x_ticks.append(Tick(x_of(timeline.end - back * 60), chart.bottom + 16, label))
+        back += step
     for k in range(5):
-        at = timeline.start + span * k / 4
-        ago = (timeline.end - at) / 60
-        chart.x_ticks.append(
-            Tick(x_of(at), chart.bottom + 16, "now" if k == 4 else f"-{ago:g} min")
-        )
-        chart.backlog_ticks.append(
-            Tick(chart.left - 6, y_backlog(int(top * k / 4)) + 4, f"{top * k // 4}")
-        )
-        chart.ratio_ticks.append(
-            Tick(chart.right + 6, chart.bottom - height * k / 4 + 4, f"{k * 25}%")
-        )
+        y = y_backlog(top * k // 4) + 4
+        chart.backlog_ticks.append(Tick(chart.left - 6, y, f"{top * k // 4}"))
+        y = chart.bottom - height * k / 4 + 4
+        chart.ratio_ticks.append(Tick(chart.right + 6, y, f"{k * 25}%"))
     degraded = sum(seg.end - seg.start for seg in timeline.segments if seg.state != "OK")
     chart.summary = (
         f"last {span / 60:g} min: backlog peaked at {peak}; breaker not OK for"
