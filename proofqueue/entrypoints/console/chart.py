@@ -120,8 +120,8 @@ def layout(timeline: Timeline) -> Chart:
     if len(run) > 1:
         chart.ratio_lines.append(" ".join(run))
     elif len(run) == 1:  # a lone sample: a short flat stroke so it shows
-        x, y = run[0].split(",")
-        chart.ratio_lines.append(f"{_fmt(float(x) - 3)},{y} {run[0]}")
+        lone_x, lone_y = run[0].split(",")
+        chart.ratio_lines.append(f"{_fmt(float(lone_x) - 3)},{lone_y} {run[0]}")
     minutes = span / 60
     step = next((m for m in (1, 2, 5, 10, 15, 30, 60, 120) if minutes / m <= 5), 240)
     back = 0.0
@@ -130,10 +130,10 @@ def layout(timeline: Timeline) -> Chart:
         chart.x_ticks.append(Tick(x_of(timeline.end - back * 60), chart.bottom + 16, label))
         back += step
     for k in range(5):
-        y = y_backlog(top * k // 4) + 4
-        chart.backlog_ticks.append(Tick(chart.left - 6, y, f"{top * k // 4}"))
-        y = chart.bottom - height * k / 4 + 4
-        chart.ratio_ticks.append(Tick(chart.right + 6, y, f"{k * 25}%"))
+        at_y = y_backlog(top * k // 4) + 4
+        chart.backlog_ticks.append(Tick(chart.left - 6, at_y, f"{top * k // 4}"))
+        at_y = chart.bottom - height * k / 4 + 4
+        chart.ratio_ticks.append(Tick(chart.right + 6, at_y, f"{k * 25}%"))
     degraded = sum(seg.end - seg.start for seg in timeline.segments if seg.state != "OK")
     chart.summary = (
         f"last {span / 60:g} min: backlog peaked at {peak}; breaker not OK for"
