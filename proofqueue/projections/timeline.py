@@ -9,6 +9,7 @@ interval (``pq_calls``, kept an hour) and the breaker's states as segments (``pq
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,8 @@ from proofqueue.projections.store import Cursor, ViewDB
 
 @dataclass(frozen=True)
 class Sample:
-    """One moment of the timeline: the backlog then, and the vendor's calls in the interval
-    that ends then (``ratio`` None when there were none)."""
+    """One interval of the timeline, ending at ``at``: the most the backlog held in it (at
+    5-second resolution), and the vendor's calls in it (``ratio`` None when none)."""
 
     at: float
     backlog: int
@@ -83,11 +84,21 @@ def timeline(
         k = min(points - 1, max(0, int((c["second"] - start) // step)))
         per_calls[k] += int(c["calls"])
         per_failures[k] += int(c["failures"])
+    buckets = [int(m["bucket"]) for m in moves]
+    after = [0] * (len(moves) + 1)  # after[i]: the moves of buckets[i:] summed
+    for i in range(len(moves) - 1, -1, -1):
+        after[i] = after[i + 1] + int(moves[i]["delta"])
+
+    def backlog_at(moment: float) -> int:
+        """Today's backlog minus the moves of the buckets that began at or after it."""
+        return max(0, backlog_now - after[bisect.bisect_left(buckets, moment)])
+
     samples = []
     for k, at in enumerate(moments):
-        # A move counts as done by ``at`` when its bucket began before it.
-        later = sum(int(m["delta"]) for m in moves if m["bucket"] >= at)
-        samples.append(Sample(at, max(0, backlog_now - later), per_calls[k], per_failures[k]))
+        # The most the interval held: at its end, and after each bucket that closed in it.
+        ends = [b + series.BUCKET_S for b in buckets if at - step < b + series.BUCKET_S < at]
+        peak = max([backlog_at(at), *(backlog_at(e) for e in ends)])
+        samples.append(Sample(at, peak, per_calls[k], per_failures[k]))
     return Timeline(vendor, start, end, samples, _segments(rows, start, end))
 
 
