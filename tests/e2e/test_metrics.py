@@ -39,13 +39,14 @@ def scrape(url: str, bearer: str) -> dict[str, float]:
 
 
 def test_metrics_during_an_outage_show_the_tripped_breaker_and_the_backlog(
-    store: str, tmp_path: Path
+    sqlite_store: str, tmp_path: Path
 ) -> None:
     """Every call failing: the state gauge is 1 for DEGRADED only, the ratio and calls are the
     window's, the backlog gauges count the waiting intents and their oldest's age; agents
-    may not scrape, auditors may."""
+    may not scrape, auditors may. (SQLite only: tests/integration/test_console.py scrapes
+    both stores in process.)"""
     with vendor_sim(tmp_path) as sim:
-        env = _env(store, sim)
+        env = _env(sqlite_store, sim)
         agent, auditor = token(env, "agent-1", "agent"), token(env, "prom", "auditor")
         with serving(env, tmp_path / "serve.log") as url:
             before = scrape(url, auditor)
