@@ -28,6 +28,7 @@ MEASUREMENTS: dict[str, tuple[str, str]] = {
     "fleet-drain": ("bench.fleet", "fleet_drain"),
     "breaker-record": ("bench.breaker", "breaker_record"),
     "rounds": ("bench.rounds", "worker_rounds"),
+    "console": ("bench.console", "console_latency"),
 }
 
 

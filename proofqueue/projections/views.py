@@ -5,6 +5,7 @@ the breaker's transitions. Tables are plain SQL that runs on SQLite and PostgreS
     pq_intents    one row per intent: status, attempts, last error, next attempt, ...
     pq_breaker    one row per breaker event: vendor, state moves and their reasons
     pq_damaged    stored events the catch-up could not decode or apply, skipped (damage.py)
+    pq_metrics, pq_backlog_moves   counters and the backlog's history (series.py)
     pq_tlog_*     the transparency tree over terminal receipts and its checkpoints
                   (``tlog.py``; created apart, so stores with older views get them too)
 
@@ -21,7 +22,7 @@ from typing import Any
 from proofqueue.domain.breaker_log import BreakerLog
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.transparency_log import TransparencyLog
-from proofqueue.projections import damage, tlog
+from proofqueue.projections import damage, series, tlog
 from proofqueue.projections.store import Cursor, ViewDB
 
 # Tables added after the first release: created on stores whose views exist already.
@@ -42,6 +43,7 @@ TABLES = {
         "INSERT INTO pq_counts (status, n) SELECT status, COUNT(*) FROM pq_intents GROUP BY status",
     ),
     "pq_damaged": (damage.TABLE,),
+    **series.TABLES,
 }
 
 # Indexes added after the first release: created on stores whose views exist already.
@@ -226,9 +228,10 @@ def apply_event(cur: Cursor, event: object) -> None:
 
 def _apply_intent(cur: Cursor, event: Any) -> None:
     key = str(event.originator_id)
-    before = cur.one("SELECT status FROM pq_intents WHERE intent_id = ?", (key,))
+    before = cur.one("SELECT status, claim_until FROM pq_intents WHERE intent_id = ?", (key,))
     _apply_row(cur, event, key)
     after = cur.one("SELECT status FROM pq_intents WHERE intent_id = ?", (key,))
+    series.apply_intent(cur, event, before, after)
     old, new = before and before["status"], after and after["status"]
     if old != new:
         if old:

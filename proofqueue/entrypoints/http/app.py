@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from proofqueue.api import ProofQueue
 from proofqueue.domain.access import Action
@@ -17,6 +17,7 @@ from proofqueue.entrypoints.http.auth import Gate
 from proofqueue.entrypoints.http.guard import Guard
 from proofqueue.entrypoints.http.hosts import allowed_hosts
 from proofqueue.entrypoints.http.intents import IntentRoutes
+from proofqueue.entrypoints.http.metrics import MetricsRoute
 from proofqueue.entrypoints.http.pools import Pools
 from proofqueue.entrypoints.http.status import StatusRoutes
 
@@ -33,12 +34,16 @@ class Api:
         self.operator = OperatorRoutes(pq, self.pools)
         self.audit = AuditRoutes(pq, self.pools)
         self.status = StatusRoutes(pq, self.pools)
+        self.metrics = MetricsRoute(pq, self.pools)
 
     def close(self) -> None:
         """Stop the thread pools (see ``Pools.close``)."""
         self.pools.close()
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
+        # Imported here: the console's modules import this package's (gate, pools, parsing).
+        from proofqueue.entrypoints.console.routes import console_routes
+
         r = self.gate.route
         intents, operator, audit, status = self.intents, self.operator, self.audit, self.status
         return [
@@ -72,6 +77,8 @@ class Api:
             Route("/workers", r(Action.LIST, status.workers), methods=["GET"]),
             Route("/verify", r(Action.VERIFY, audit.verify), methods=["GET"]),
             Route("/replay", r(Action.REPLAY, audit.replay), methods=["GET"]),
+            Route("/metrics", r(Action.LIST, self.metrics.metrics), methods=["GET"]),
+            *console_routes(self.pq, self.pools, self.gate),
         ]
 
 
