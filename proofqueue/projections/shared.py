@@ -104,15 +104,30 @@ def prune_calls(cur: Cursor) -> None:
     cur.run(f"DELETE FROM pq_calls WHERE second < FLOOR({now}) - ?", (KEEP_S,))  # noqa: S608
 
 
-def window(cur: Cursor, vendor: str, seconds: float) -> Window:
-    """The vendor's calls in the last ``seconds`` seconds, the current one included."""
+def window(cur: Cursor, vendor: str, seconds: float, since: datetime | None = None) -> Window:
+    """The vendor's calls in the last ``seconds`` seconds, the current one included; with
+    ``since`` (when the breaker came back to OK), none of that second or before."""
     now = store_now(cur.db)
+    start = math.floor(since.timestamp()) if since is not None else -1
     row = cur.one(
         "SELECT COALESCE(SUM(calls), 0) AS calls, COALESCE(SUM(failures), 0) AS failures"  # noqa: S608
-        f" FROM pq_calls WHERE vendor = ? AND second > FLOOR({now}) - ?",
-        (vendor, seconds),
+        f" FROM pq_calls WHERE vendor = ? AND second > FLOOR({now}) - ? AND second > ?",
+        (vendor, seconds, start),
     )
     return Window(int(row["calls"]), int(row["failures"])) if row else Window()
+
+
+def live_window(cur: Cursor, vendor: str, seconds: float) -> Window:
+    """The window the vendor's breaker judges now, as the views know its state."""
+    row = cur.one(
+        "SELECT from_state, to_state, at FROM pq_breaker WHERE vendor = ?"
+        " ORDER BY at DESC, seq DESC LIMIT 1",
+        (vendor,),
+    )
+    since = None
+    if row and row["to_state"] == "OK" and row["from_state"] is not None:
+        since = datetime.fromtimestamp(float(row["at"]), UTC)
+    return window(cur, vendor, seconds, since)
 
 
 def note_work(

@@ -176,7 +176,7 @@ def figures(
         states = {str(r["vendor"]): str(r["to_state"]) for r in latest}
         if configured:
             states.setdefault(configured, "OK")
-        windows = {v: shared.window(cur, v, window_s) for v in states}
+        windows = {v: shared.live_window(cur, v, window_s) for v in states}
         alive = sum(1 for w in shared.workers(cur, lease_s) if w["alive"])
     vendors = [
         VendorFigures(

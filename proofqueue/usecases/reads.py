@@ -128,7 +128,7 @@ def health(parts: Components) -> dict[str, Any]:
     vendor = parts.guard.vendor if parts.vendor is not None else None
     with parts.db.reading() as cur:
         vendor = vendor or shared.latest_vendor(cur)
-        live = shared.window(cur, vendor, window_s) if vendor else shared.Window()
+        live = shared.live_window(cur, vendor, window_s) if vendor else shared.Window()
     view = queries.health(
         parts.db,
         parts.clock(),
