@@ -91,7 +91,7 @@ def errors() -> Iterator[None]:
 # retry and cancel, below), creating nothing.
 # (``create`` is ``token create``: a new deployment makes its tokens first; ``hold`` is
 # ``vendor hold``: an operator may hold the vendor before any worker starts.)
-CREATING_COMMANDS = frozenset({"submit", "worker", "serve", "create", "hold"})
+CREATING_COMMANDS = frozenset({"submit", "worker", "serve", "mcp", "create", "hold"})
 # Operator actions on one intent: on a store that does not exist there is no such intent,
 # so they answer exit 3 (unknown request_id), still creating nothing. A bad store setting
 # (a missing folder, a file that is not a store) stays exit 2 like everywhere else.
