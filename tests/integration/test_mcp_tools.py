@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client
-from mcp_types import CallToolResult
+from mcp_types import CallToolResult, TextContent
 from pydantic import SecretStr
 
 from proofqueue import ProofQueue, Settings
@@ -31,6 +31,13 @@ ORDER = {"target": "0xabc/logo", "params": {"brief": "fox"}}
 
 def caller(name: str, role: Role) -> Caller:
     return Caller(name, role.value, ALLOWED[role], Action.READ_ANY_INTENT in ALLOWED[role])
+
+
+def text_of(result: CallToolResult) -> str:
+    """The text block every tool answer carries (the JSON of the result, or the error)."""
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    return block.text
 
 
 class Shop:
@@ -55,14 +62,16 @@ class Shop:
         result = self.call(who, tool, **arguments)
         assert not result.is_error, result.content
         assert result.structured_content is not None
-        assert json.loads(result.content[0].text) == result.structured_content  # type: ignore[union-attr]
-        return result.structured_content
+        assert json.loads(text_of(result)) == result.structured_content
+        found: dict[str, Any] = result.structured_content
+        return found
 
     def refused(self, who: Caller, tool: str, **arguments: Any) -> str:
         result = self.call(who, tool, **arguments)
         assert result.is_error
-        text: str = result.content[0].text  # type: ignore[union-attr]
-        assert "\n" not in text and "Traceback" not in text
+        text = text_of(result)
+        assert "\n" not in text
+        assert "Traceback" not in text
         return text
 
     def bought(self, request_id: str) -> str:
