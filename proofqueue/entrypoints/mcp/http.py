@@ -11,9 +11,8 @@ any of this; nothing adds CORS headers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
+import anyio
+from anyio.abc import TaskStatus
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -53,11 +52,11 @@ class McpEndpoint:
         )
         self.manager: StreamableHTTPSessionManager = server.session_manager
 
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        """Run the session manager (its task group) for the block."""
+    async def serve(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Run the session manager until cancelled (``task_status`` once it has started)."""
         async with self.manager.run():
-            yield
+            task_status.started()
+            await anyio.sleep_forever()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.manager.handle_request(scope, receive, send)
