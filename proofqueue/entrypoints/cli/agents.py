@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import click
 
-from proofqueue.domain.errors import ConfigurationError
 from proofqueue.entrypoints.cli.app import errors, main, opened
 from proofqueue.entrypoints.extras import need
 
@@ -32,15 +32,14 @@ def mcp(actor: str, with_worker: bool) -> None:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
+    # stdin is read by a thread that nothing can interrupt, so a graceful stop would wait for
+    # the client's next line: SIGINT ends the process at once, as SIGTERM does. (An attempt in
+    # flight is then taken over by a worker once its lease runs out, as after a crash.) The
+    # orderly end is the client closing stdin.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     with opened() as pq:
-        if with_worker and pq.parts.manager is None:
-            with errors():
-                raise ConfigurationError("--with-worker needs PROOFQUEUE_VENDOR_URL")
-        try:
-            if with_worker:
-                with pq.worker():
-                    run_stdio(pq, caller)
-            else:
+        if with_worker:
+            with pq.worker():
                 run_stdio(pq, caller)
-        except KeyboardInterrupt:
-            pass
+        else:
+            run_stdio(pq, caller)

@@ -105,7 +105,7 @@ def _vendor_needed(ctx: click.Context | None) -> str | None:
     name = ctx.command.name if ctx is not None else None
     if name == "worker":
         return "the worker needs a vendor: set PROOFQUEUE_VENDOR_URL to the vendor's base URL"
-    if name == "serve" and ctx is not None and ctx.params.get("with_worker"):
+    if name in ("serve", "mcp") and ctx is not None and ctx.params.get("with_worker"):
         return "--with-worker needs PROOFQUEUE_VENDOR_URL"
     return None
 
