@@ -17,6 +17,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 
 from proofqueue import ProofQueue, Settings
@@ -131,7 +132,7 @@ def test_mcp_at_slash_mcp_in_serve_with_the_apis_tokens(
         bare = httpx.post(
             f"{url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, timeout=10
         )
-        with pytest.raises(Exception):  # noqa: B017, PT011  (the SDK's own error types)
+        with pytest.raises(ExceptionGroup) as refusal:
             asyncio.run(as_(None, operator_list))
     assert sim_stats(vendor)["jobs_per_request_id"]["o-http"] == 1
     assert receipt["actor"] == "agent-7"
@@ -141,3 +142,11 @@ def test_mcp_at_slash_mcp_in_serve_with_the_apis_tokens(
     assert [row["request_id"] for row in listed.structured_content["intents"]] == ["o-http"]
     assert bare.status_code == 401
     assert set(bare.json()) == {"error"}
+    assert any(isinstance(leaf, MCPError) for leaf in _leaves(refusal.value))
+
+
+def _leaves(group: BaseException) -> list[BaseException]:
+    """The errors inside (nested) exception groups."""
+    if isinstance(group, BaseExceptionGroup):
+        return [leaf for inner in group.exceptions for leaf in _leaves(inner)]
+    return [group]

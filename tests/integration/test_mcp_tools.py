@@ -266,8 +266,9 @@ def test_the_stdio_actor_is_checked_like_an_intents_actor() -> None:
 
 
 def test_the_mcp_route_needs_a_token_and_a_running_lifespan(shop: Shop) -> None:
-    """POST /mcp without a token: 401 JSON; with one, before the app's lifespan has started
-    the MCP server: 503 JSON; GET: 405 JSON."""
+    """POST /mcp without a token (or with it in a cookie): 401 JSON; with one, before the
+    app's lifespan has started the MCP server: 503 JSON; GET: 405; another site's Origin:
+    403 from the app's guard. No answer carries a CORS header."""
     app = create_app(shop.pq)
     token = shop.pq.create_token("agent-7", "agent")[1]
 
@@ -281,11 +282,14 @@ def test_the_mcp_route_needs_a_token_and_a_running_lifespan(shop: Shop) -> None:
                 await http.post("/mcp", json=body, headers={"Authorization": "Bearer pq_nope"}),
                 await http.post("/mcp", json=body, headers=auth),
                 await http.get("/mcp", headers=auth),
+                await http.post("/mcp", json=body, headers={**auth, "Origin": "http://evil.test"}),
+                await http.post("/mcp", json=body, headers={"Cookie": f"token={token}"}),
             ]
 
     try:
         answers = asyncio.run(run())
     finally:
         close_app(app)
-    assert [a.status_code for a in answers] == [401, 401, 503, 405]
+    assert [a.status_code for a in answers] == [401, 401, 503, 405, 403, 401]
+    assert all("access-control-allow-origin" not in a.headers for a in answers)
     assert all(set(a.json()) == {"error"} for a in answers)
