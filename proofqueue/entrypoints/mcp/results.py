@@ -18,7 +18,9 @@ from proofqueue.domain.receipt import Receipt, receipt_json
 class ReceiptResult(BaseModel):
     """The public-safe receipt of one intent at its current status (never its params)."""
 
-    model_config = ConfigDict(frozen=True)
+    # A field the receipt gains later passes through as it is: the receipt must reach the
+    # agent whole, or it would no longer be the leaf the log holds (verify_receipt).
+    model_config = ConfigDict(frozen=True, extra="allow")
 
     request_id: str
     actor: str
