@@ -20,6 +20,8 @@ from proofqueue.entrypoints.http.intents import IntentRoutes
 from proofqueue.entrypoints.http.metrics import MetricsRoute
 from proofqueue.entrypoints.http.pools import Pools
 from proofqueue.entrypoints.http.status import StatusRoutes
+from proofqueue.entrypoints.mcp.mount import PATH as MCP_PATH
+from proofqueue.entrypoints.mcp.mount import McpMount
 
 
 class Api:
@@ -96,8 +98,10 @@ def create_app(
     user, with every role; ``serve`` allows it on loopback only. Call ``close_app`` when the
     server has stopped."""
     api = Api(pq, insecure_local=insecure_local)
+    mcp = McpMount(pq, api.pools, api.gate)  # MCP (streamable HTTP), the same tokens
     app = Starlette(
-        routes=api.routes(),
+        routes=[*api.routes(), Route(MCP_PATH, mcp, methods=["POST"])],
+        lifespan=mcp.lifespan,
         middleware=[Middleware(Guard, hosts=allowed_hosts(host, allowed_host))],
         exception_handlers={HTTPException: http_error},
     )

@@ -245,6 +245,13 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/mcp": {
+            "post": _op(
+                "Model Context Protocol, streamable HTTP (JSON answers): the agents' tools",
+                "every role; each tool checks its own (list_intents: operator, auditor)",
+                {"200": _answer("a JSON-RPC answer", {"type": "object"})},
+            )
+        },
         "/openapi.json": {
             "get": {
                 "summary": "This description",
