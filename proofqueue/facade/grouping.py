@@ -1,0 +1,109 @@
+"""Group commit for asyncio submitters: concurrent submits recorded in one transaction.
+
+Submits that arrive while the loop is idle are gathered for ``window_s`` (a few ms); those
+that arrive while a group is being committed form the next group at once. Each group is
+recorded in one commit off the loop (``usecases.batch.record_group``: one bad item fails
+only itself). A caller that is cancelled stops waiting at once; its item, once handed in,
+is recorded all the same (a submit is idempotent by request_id, so a caller unsure whether
+it went through submits it again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from proofqueue.domain.errors import ProofQueueError
+from proofqueue.usecases.batch import Item, Outcome, Recorded
+
+log = logging.getLogger("proofqueue")
+
+# The most items one commit takes (more wait for the next group).
+MAX_GROUP = 256
+
+Waiting = list[tuple[Item, "asyncio.Future[tuple[Recorded, bool]]"]]
+Record = Callable[[Sequence[Item]], Awaitable[tuple[list[Outcome], bool]]]
+
+
+class Closed(ProofQueueError):
+    """The async facade was closed before this call could be served."""
+
+    def __init__(self) -> None:
+        super().__init__("this AsyncProofQueue is closed (or was never opened)")
+
+
+class GroupCommit:
+    """Gathers concurrent submits into groups, each recorded in one commit by ``record``,
+    which answers each item's outcome and whether the intents may be attempted at once."""
+
+    def __init__(
+        self,
+        record: Record,
+        *,
+        window_s: float,
+        recorded: Callable[[bool], None] = lambda _attempt: None,
+    ) -> None:
+        self._record = record
+        self._window_s = window_s
+        self._recorded = recorded
+        self._pending: Waiting = []
+        self._arrived = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def submit(self, item: Item) -> tuple[Recorded, bool]:
+        """Record ``item`` in the next group commit: its outcome (or its error raised), and
+        whether its intent may be attempted now (the breaker is OK, a vendor is set)."""
+        if self._closing:
+            raise Closed
+        future: asyncio.Future[tuple[Recorded, bool]] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        self._arrived.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="proofqueue-group-commit")
+        return await future
+
+    async def aclose(self) -> None:
+        """Record what was handed in already, then stop; later submits raise ``Closed``."""
+        self._closing = True
+        self._arrived.set()
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def _run(self) -> None:
+        fresh = True  # the first group after an idle spell waits for company
+        while True:
+            if not self._pending:
+                if self._closing:
+                    return
+                self._arrived.clear()
+                await self._arrived.wait()
+                fresh = True
+                continue
+            if fresh and self._window_s > 0 and len(self._pending) < MAX_GROUP:
+                await asyncio.sleep(self._window_s)
+            fresh = False
+            group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
+            await self._commit(group)
+
+    async def _commit(
+        self, group: list[tuple[Item, asyncio.Future[tuple[Recorded, bool]]]]
+    ) -> None:
+        try:
+            outcomes, attempt = await self._record([item for item, _ in group])
+        except Exception as exc:  # the executor itself failed: every caller hears it
+            log.warning("a group commit of %d submits failed: %s", len(group), exc)
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), outcome in zip(group, outcomes, strict=True):
+            if future.done():  # its caller was cancelled: recorded all the same
+                continue
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result((outcome, attempt))
+        if any(isinstance(outcome, Recorded) and outcome.new for outcome in outcomes):
+            self._recorded(attempt)
