@@ -10,6 +10,9 @@ What runs where:
 
 - The event loop is never blocked. The store's short reads and writes run in a small pool
   of threads of this object's own (``threads``), never in the loop's default executor.
+  Validating, sanitizing and sealing a submit's params is CPU work done on the loop, in
+  slices of at most 2 ms (a thread doing it would hold the interpreter lock against the
+  loop for as long).
 - No call holds a thread while it *waits*: ``wait`` and ``submit(wait=...)`` await a future
   that one watcher task resolves when the intent settles (it reads the log's new events
   each ``poll_s``). Cancelling such a call stops its wait at once.
@@ -48,7 +51,7 @@ from proofqueue.ports import Sealer, Vendor
 from proofqueue.process.worker import Worker
 from proofqueue.settings import Settings
 from proofqueue.usecases import submit as submitting
-from proofqueue.usecases.batch import Item, Outcome, record_group
+from proofqueue.usecases.batch import Item, Outcome, Prepared, prepare_item, record_prepared
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -115,7 +118,9 @@ class AsyncProofQueue:
         )
         self._pq: ProofQueue | None = None
         self._offload = StorePool(threads)
-        self._groups = GroupCommit(self._record, window_s=window_s, recorded=self._recorded)
+        self._groups = GroupCommit(
+            self._prepare, self._record, window_s=window_s, recorded=self._recorded
+        )
         self._settlements = Settlements(
             lambda: self.sync.parts, self._receipt, self._offload, poll_s=poll_s
         )
@@ -151,6 +156,12 @@ class AsyncProofQueue:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    @property
+    def group_commits(self) -> int:
+        """How many group commits this object's submits took so far (one each, when none of
+        the group's request_ids existed already)."""
+        return self._groups.commits
 
     @property
     def sync(self) -> ProofQueue:
@@ -192,11 +203,14 @@ class AsyncProofQueue:
         self.sync  # noqa: B018  (raises Closed)
         return await self._settlements.wait(request_id, seconds)
 
-    async def _record(self, items: Sequence[Item]) -> tuple[list[Outcome], bool]:
+    def _prepare(self, item: Item) -> Prepared | Exception:
+        return prepare_item(self.sync.parts, item)
+
+    async def _record(self, items: Sequence[Prepared | Exception]) -> tuple[list[Outcome], bool]:
         parts = self.sync.parts
 
         def record() -> tuple[list[Outcome], bool]:
-            return record_group(parts, items), may_attempt(parts)
+            return record_prepared(parts, items), may_attempt(parts)
 
         return await self._offload(record)
 

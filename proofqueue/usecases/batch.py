@@ -43,20 +43,37 @@ class Recorded:
 Outcome = Recorded | Exception
 
 
+Prepared = tuple[IntentRequest, Intent]
+
+
+def prepare_item(parts: Components, item: Item) -> Prepared | Exception:
+    """Validate, sanitize and seal one item into its new intent (not saved), or the error
+    that refuses it. CPU only (no store access): the async facade runs it on its loop."""
+    try:
+        return prepare(parts, item.request_id, item.actor, item.target, item.params)
+    except Exception as exc:  # this item is refused; the others go on
+        return exc
+
+
 def record_group(parts: Components, items: Sequence[Item]) -> list[Outcome]:
     """Record ``items``, each independently, in one commit when possible; answer, in order,
     each item's ``Recorded`` or the error that refused it (nothing of a refused item is
-    written). Errors other than the store's uniqueness (e.g. the store is gone) fail every
-    item that was not recorded yet."""
-    outcomes: list[Outcome | None] = [None] * len(items)
+    written)."""
+    return record_prepared(parts, [prepare_item(parts, item) for item in items])
+
+
+def record_prepared(parts: Components, prepared: Sequence[Prepared | Exception]) -> list[Outcome]:
+    """Save prepared items (``prepare_item``) in one commit when none exists already, else
+    each on its own; answer, in order, each ``Recorded`` or error. An error other than the
+    store's uniqueness (e.g. the store is gone) fails every item of the group."""
+    outcomes: list[Outcome | None] = [None] * len(prepared)
     first: dict[str, tuple[int, IntentRequest, Intent]] = {}
     repeats: list[tuple[int, IntentRequest]] = []
-    for n, item in enumerate(items):
-        try:
-            request, intent = prepare(parts, item.request_id, item.actor, item.target, item.params)
-        except Exception as exc:  # this item is refused; the others go on
-            outcomes[n] = exc
+    for n, made in enumerate(prepared):
+        if isinstance(made, Exception):
+            outcomes[n] = made
             continue
+        request, intent = made
         if request.request_id in first:
             repeats.append((n, request))  # answered once the first one is recorded
         else:
