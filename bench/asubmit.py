@@ -25,6 +25,7 @@ async def _submits(store: str, count: int, concurrency: int) -> dict[str, Any]:
                 request_id(1_000_000 + i), actor=ACTOR, target=TARGET, params=params(i)
             )
         before = apq.sync.parts.log.recorder.max_notification_id() or 0
+        commits_before = apq.group_commits
         queue = iter(range(count))
 
         async def submitter() -> None:
@@ -39,7 +40,14 @@ async def _submits(store: str, count: int, concurrency: int) -> dict[str, Any]:
         await asyncio.gather(*(submitter() for _ in range(concurrency)))
         seconds = time.perf_counter() - started
         events = (apq.sync.parts.log.recorder.max_notification_id() or 0) - before
-    return {"seconds": seconds, "intents": count, "events": events, "concurrency": concurrency}
+        commits = apq.group_commits - commits_before
+    return {
+        "seconds": seconds,
+        "intents": count,
+        "events": events,
+        "commits": commits,
+        "concurrency": concurrency,
+    }
 
 
 def async_submits(store: str, count: int, concurrency: int = 50) -> dict[str, Any]:

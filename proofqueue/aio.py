@@ -117,6 +117,7 @@ class AsyncProofQueue:
             worker_name=worker_name,
         )
         self._pq: ProofQueue | None = None
+        self._closed = False
         self._offload = StorePool(threads)
         self._groups = GroupCommit(
             self._prepare, self._record, window_s=window_s, recorded=self._recorded
@@ -135,21 +136,30 @@ class AsyncProofQueue:
     # -- lifetime -----------------------------------------------------------------------
 
     async def open(self) -> AsyncProofQueue:
-        """Open the store (off the loop). ``async with`` calls it."""
+        """Open the store (off the loop). ``async with`` calls it. An ``AsyncProofQueue``
+        serves one event loop, and is not opened again once closed."""
+        if self._closed:
+            raise Closed
         if self._pq is None:
             self._pq = await self._offload(self._make)
         return self
 
     async def aclose(self) -> None:
         """Stop the worker task (its calls in flight end and are recorded), record the
-        submits handed in already, stop the waits, close the store: all off the loop."""
-        await self.stop_worker()
-        await self._groups.aclose()
-        self._settlements.cancel_all()
-        pq, self._pq = self._pq, None
-        if pq is not None:
-            await self._offload(pq.close)
-        self._offload.shutdown()
+        submits handed in already, end the waits (``CancelledError``), close the store: all
+        off the loop. A worker's error is raised once all that is done."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.stop_worker()
+        finally:
+            await self._groups.aclose()
+            self._settlements.cancel_all()
+            pq, self._pq = self._pq, None
+            if pq is not None:
+                await self._offload(pq.close)
+            self._offload.shutdown()
 
     async def __aenter__(self) -> AsyncProofQueue:
         return await self.open()
@@ -194,7 +204,9 @@ class AsyncProofQueue:
         receipt = recorded.receipt
         if not attempt or seconds <= 0:
             return receipt
-        return await self._settlements.wait(receipt.request_id, seconds, first=receipt)
+        return await self._settlements.wait(
+            receipt.request_id, seconds, first=receipt, since=recorded.position
+        )
 
     async def wait(self, request_id: str, timeout: float) -> Receipt:
         """The receipt once the intent is SETTLED or FAILED, or as it stands after

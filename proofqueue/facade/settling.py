@@ -10,12 +10,13 @@ future, so cancelling it stops its wait at once and a timeout is an ``asyncio`` 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterable
 
 from proofqueue.bootstrap import Components
-from proofqueue.domain.intent import intent_id
+from proofqueue.domain.intent import TERMINAL, intent_id
 from proofqueue.domain.receipt import Receipt
 from proofqueue.facade.offload import Offload
 
@@ -56,7 +57,12 @@ def log_position(parts: Components) -> int:
 
 
 class Settlements:
-    """Serves ``wait`` for every asyncio caller of one facade with one watcher task."""
+    """Serves ``wait`` for every asyncio caller of one facade with one watcher task.
+
+    A waiter may say from which log position its first receipt is known (``since``: a
+    submit knows the position of its own ``Queued`` event): the watcher then needs no read
+    of that intent until an event of it comes after that position. Any other waiter is
+    read once on the watcher's next look."""
 
     def __init__(
         self,
@@ -71,20 +77,32 @@ class Settlements:
         self._run = run
         self._poll_s = poll_s
         self._waiting: dict[str, list[asyncio.Future[Receipt]]] = {}
-        self._fresh: set[str] = set()  # registered since the watcher's last look
+        # Registered since the watcher's last look: request_id -> since (None: unknown).
+        self._new: dict[str, int | None] = {}
         self._task: asyncio.Task[None] | None = None
 
-    async def wait(self, request_id: str, seconds: float, first: Receipt | None = None) -> Receipt:
+    async def wait(
+        self,
+        request_id: str,
+        seconds: float,
+        first: Receipt | None = None,
+        since: int | None = None,
+    ) -> Receipt:
         """The receipt once the intent is SETTLED or FAILED, or as it stands after
-        ``seconds``. ``first``: the receipt the caller already holds (saves one read)."""
+        ``seconds``. ``first``: the receipt the caller already holds (saves a read), as it
+        stood at log position ``since`` when that is known."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
-        found = first if first is not None else await self._read(request_id)
-        if found.is_final or seconds <= 0:
-            return found
+        if first is None:
+            first, since = await self._read(request_id), None
+        if first.is_final or seconds <= 0:
+            return first
         future: asyncio.Future[Receipt] = loop.create_future()
         self._waiting.setdefault(request_id, []).append(future)
-        self._fresh.add(request_id)
+        if request_id in self._new:  # waited for twice: the older position counts
+            old = self._new[request_id]
+            since = None if old is None or since is None else min(old, since)
+        self._new[request_id] = since
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._watch(), name="proofqueue-settlements")
         try:
@@ -118,40 +136,40 @@ class Settlements:
             del self._waiting[request_id]
 
     async def _watch(self) -> None:
-        cursor = -1
+        cursor: int | None = None  # every event up to here has been looked at
         while self._waiting:
-            await asyncio.sleep(0 if cursor < 0 else self._poll_s)
-            fresh, self._fresh = self._fresh, set()
+            await asyncio.sleep(0 if cursor is None else self._poll_s)
+            new, self._new = self._new, {}
+            if cursor is None:  # start where the earliest known first receipt stood
+                cursor = min((s for s in new.values() if s is not None), default=None)
+            # Read at once: those whose first receipt is older than the events looked at.
+            fresh = {r for r, s in new.items() if s is None or cursor is None or s < cursor}
             ids = set(self._waiting)
             try:
-                cursor, final = await self._look(cursor, ids, fresh & ids)
+                cursor, final = await self._run(
+                    functools.partial(self._look, cursor, ids, fresh & ids)
+                )
             except Exception as exc:  # the store failed: waiters time out; try again
                 log.warning("waiting for settlements: cannot read the log: %s", exc)
-                self._fresh |= fresh
+                self._new = {**dict.fromkeys(fresh), **self._new}
                 continue
             for request_id, receipt in final.items():
                 for future in self._waiting.pop(request_id, []):
                     if not future.done():
                         future.set_result(receipt)
 
-    async def _look(
-        self, cursor: int, ids: set[str], fresh: set[str]
+    def _look(
+        self, cursor: int | None, ids: set[str], fresh: set[str]
     ) -> tuple[int, dict[str, Receipt]]:
-        """Off the loop, in one call: the log's new events, then the final receipts of the
-        waited-for intents that moved (and of those registered since the last look)."""
-
-        def look() -> tuple[int, dict[str, Receipt]]:
-            parts = self._parts()
-            if cursor < 0:
-                position, moved = log_position(parts), set(fresh)
-            else:
-                position, moved = moved_since(parts, cursor, ids)
-                moved |= fresh
-            final = {}
-            for request_id in moved:
-                receipt = self._receipt(request_id)
-                if receipt.is_final:
-                    final[request_id] = receipt
-            return position, final
-
-        return await self._run(look)
+        """Blocking, in one call: the log's new events (from ``cursor``, or from now), then
+        the final receipts of the waited-for intents that moved, and of ``fresh``."""
+        parts = self._parts()
+        if cursor is None:
+            position, moved = log_position(parts), set[str]()
+        else:
+            position, moved = moved_since(parts, cursor, ids)
+        final = {}
+        for request_id in moved | fresh:
+            if parts.log.intent(request_id).status in TERMINAL:
+                final[request_id] = self._receipt(request_id)
+        return position, final

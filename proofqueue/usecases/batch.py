@@ -34,10 +34,12 @@ class Item:
 
 @dataclass(frozen=True)
 class Recorded:
-    """An item recorded: its receipt, and whether this call created the intent."""
+    """An item recorded: its receipt, whether this call created the intent, and (when it
+    did, in a group commit) the log position of its ``Queued`` event."""
 
     receipt: Receipt
     new: bool
+    position: int | None = None
 
 
 Outcome = Recorded | Exception
@@ -81,7 +83,7 @@ def record_prepared(parts: Components, prepared: Sequence[Prepared | Exception])
     alone: list[tuple[int, IntentRequest]] = []
     if first:
         try:
-            parts.log.save(*(intent for _, _, intent in first.values()))
+            recordings = parts.log.save(*(intent for _, _, intent in first.values()))
         except IntegrityError:  # some exist already: each on its own, as submit does
             alone = [(n, request) for n, request, _ in first.values()]
         except Exception as exc:  # the store failed: no item of the group is recorded
@@ -89,8 +91,9 @@ def record_prepared(parts: Components, prepared: Sequence[Prepared | Exception])
                 outcomes[n] = exc
             repeats = []
         else:
+            at = {r.domain_event.originator_id: r.notification.id for r in recordings}
             for n, _, intent in first.values():
-                outcomes[n] = Recorded(receipt_of(intent), new=True)
+                outcomes[n] = Recorded(receipt_of(intent), new=True, position=at.get(intent.id))
     for n, request in sorted([*alone, *repeats], key=lambda pair: pair[0]):
         outcomes[n] = _record_alone(parts, request)
     done: list[Outcome] = []

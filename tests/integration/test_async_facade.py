@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from proofqueue import AsyncProofQueue, IdempotencyConflict, InvalidInput, Settings
-from proofqueue.ports import CreateOutcome, JobOrder
+from proofqueue.ports import CreateOutcome, Job, JobOrder
 from proofqueue.testing import FakeVendor
 
 TARGET = "0x5f1c0ffee0000000000000000000000000000001/logo-design"
@@ -29,6 +29,16 @@ class HangingVendor(FakeVendor):
         self.started += 1
         time.sleep(self.hang_s)
         return super().create_job(order)
+
+
+@dataclass
+class CompletingVendor(FakeVendor):
+    """A fake vendor whose jobs are done as soon as they are created."""
+
+    def _new_job(self, request_id: str) -> Job:
+        job = Job(f"job-{len(self.jobs) + 1}", "COMPLETED", "d-1", client_request_id=request_id)
+        self.jobs[job.job_id] = job
+        return job
 
 
 class Ticker:
@@ -182,15 +192,13 @@ def test_concurrent_submits_share_group_commits_and_one_bad_item_fails_alone(
     run(main)
 
 
-def test_the_worker_task_buys_each_intent_once_and_submit_waits_for_it(
-    sqlite_store: str,
-) -> None:
-    """With the worker task running, 30 concurrent submit(wait=...) see their intents bought
-    (one create each) and a settled job is seen by ``wait``."""
+def test_the_worker_task_buys_each_intent_once_and_wait_sees_it_settle(store: str) -> None:
+    """With the worker task running, 30 concurrent submits are each bought once (one create
+    each) and ``wait`` sees a settled job, on SQLite and on PostgreSQL."""
     vendor = FakeVendor()
 
     async def main() -> None:
-        settings = Settings(store=sqlite_store, poll_s=0.05)
+        settings = Settings(store=store, poll_s=0.05)
         async with AsyncProofQueue(settings, vendor=vendor) as apq, apq.worker():
             receipts = await asyncio.gather(
                 *(apq.submit(f"b-{i}", actor="agent", target=TARGET, wait=0) for i in range(30))
@@ -205,5 +213,24 @@ def test_the_worker_task_buys_each_intent_once_and_submit_waits_for_it(
             assert settled.status == "SETTLED"
         creates = [call.key for call in vendor.calls_of("create")]
         assert sorted(creates) == sorted(f"b-{i}" for i in range(30))
+
+    run(main)
+
+
+def test_submit_with_wait_answers_settled_once_the_worker_task_bought_it(sqlite_store: str) -> None:
+    """20 concurrent submit(wait=10) with the worker task and a vendor that completes jobs
+    at once: each answers SETTLED, long before its wait is over."""
+    vendor = CompletingVendor()
+
+    async def main() -> None:
+        settings = Settings(store=sqlite_store, poll_s=0.05)
+        async with AsyncProofQueue(settings, vendor=vendor) as apq, apq.worker():
+            started = time.monotonic()
+            receipts = await asyncio.gather(
+                *(apq.submit(f"s-{i}", actor="agent", target=TARGET, wait=10) for i in range(20))
+            )
+            assert {r.status for r in receipts} == {"SETTLED"}
+            assert time.monotonic() - started < 8
+        assert len(vendor.calls_of("create")) == 20
 
     run(main)
