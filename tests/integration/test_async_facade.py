@@ -5,9 +5,11 @@ fails only itself, and the worker task buys each intent once."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -234,3 +236,11 @@ def test_submit_with_wait_answers_settled_once_the_worker_task_bought_it(sqlite_
         assert len(vendor.calls_of("create")) == 20
 
     run(main)
+
+
+def test_the_readme_async_example_runs() -> None:
+    """The python block of the README's "Async" section runs as it stands."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = text.split("### Async", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})  # noqa: S102
