@@ -67,7 +67,8 @@ def _off_loop(
         pq = self.sync
         return await self._offload(lambda: method(pq, *args, **kwargs))
 
-    call.__name__ = call.__qualname__ = method.__name__
+    functools.update_wrapper(call, method)  # its name and signature, for help()
+    call.__qualname__ = f"AsyncProofQueue.{method.__name__}"
     call.__doc__ = f"Awaitable ``ProofQueue.{method.__name__}``. {method.__doc__ or ''}"
     return call
 
