@@ -6,7 +6,9 @@ validated, sanitized and sealed on the loop (CPU only: a fraction of a milliseco
 in slices of at most ``SLICE_S`` between which the loop serves others, so a burst of
 submits never holds the loop, and no thread fights the loop for the interpreter meanwhile.
 The group is then saved in one commit off the loop (``usecases.batch.record_prepared``: one
-bad item fails only itself). A caller that is cancelled stops waiting at once; its item,
+bad item fails only itself), while the loop prepares the next group: with nothing being
+saved, half of what waits is taken, so a steady stream keeps one save and one preparation
+under way together. A caller that is cancelled stops waiting at once; its item,
 once handed in, is recorded all the same (a submit is idempotent by request_id, so a caller
 unsure whether it went through submits it again).
 """
@@ -83,31 +85,41 @@ class GroupCommit:
 
     async def _run(self) -> None:
         fresh = True  # the first group after an idle spell waits for company
-        while True:
-            if not self._pending:
-                if self._closing:
-                    return
-                self._arrived.clear()
-                await self._arrived.wait()
-                fresh = True
-                continue
-            if fresh and self._window_s > 0 and len(self._pending) < MAX_GROUP:
-                await asyncio.sleep(self._window_s)
-            fresh = False
-            group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
-            try:
-                await self._commit(group)
-            except asyncio.CancelledError:  # the loop is going away: so are the callers
-                for _, future in group:
-                    future.cancel()
-                raise
-            except Exception as exc:  # a bug or the executor: every caller hears it
-                log.warning("a group commit of %d submits failed: %s", len(group), exc)
-                for _, future in group:
-                    if not future.done():
-                        future.set_exception(exc)
+        saving: asyncio.Task[None] | None = None  # the group being saved off the loop
+        try:
+            while True:
+                if not self._pending:
+                    if saving is not None:  # its callers may submit again at once
+                        await saving
+                        saving = None
+                        continue
+                    if self._closing:
+                        return
+                    self._arrived.clear()
+                    await self._arrived.wait()
+                    fresh = True
+                    continue
+                if fresh and self._window_s > 0 and len(self._pending) < MAX_GROUP:
+                    await asyncio.sleep(self._window_s)
+                fresh = False
+                # With no save under way, take half: the other half is prepared on the loop
+                # while this one is saved (the store releases the interpreter while it writes).
+                size = len(self._pending) if saving else (len(self._pending) + 1) // 2
+                group = self._pending[: min(size, MAX_GROUP)]
+                del self._pending[: len(group)]
+                prepared = await self._prepared(group)
+                if saving is not None:
+                    await saving  # one save at a time, in order
+                saving = asyncio.create_task(self._save(group, prepared))
+        except asyncio.CancelledError:  # the loop is going away: so are the callers
+            if saving is not None:
+                saving.cancel()
+            for _, future in self._pending:
+                future.cancel()
+            raise
 
-    async def _commit(self, group: Waiting) -> None:
+    async def _prepared(self, group: Waiting) -> list[Prepared | Exception]:
+        """Each item of ``group`` made ready on the loop, in slices of ``SLICE_S``."""
         prepared: list[Prepared | Exception] = []
         began = time.perf_counter()
         for item, _ in group:
@@ -115,7 +127,23 @@ class GroupCommit:
             if time.perf_counter() - began >= SLICE_S:
                 await asyncio.sleep(0)  # let the loop serve others between slices
                 began = time.perf_counter()
-        outcomes, attempt = await self._record(prepared)
+        return prepared
+
+    async def _save(self, group: Waiting, prepared: list[Prepared | Exception]) -> None:
+        """Save one group off the loop and answer its callers (never raises but when
+        cancelled: a failure is each caller's error)."""
+        try:
+            outcomes, attempt = await self._record(prepared)
+        except asyncio.CancelledError:
+            for _, future in group:
+                future.cancel()
+            raise
+        except Exception as exc:  # the executor or a bug: every caller of the group hears it
+            log.warning("a group commit of %d submits failed: %s", len(group), exc)
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
         self.commits += 1
         for (_, future), outcome in zip(group, outcomes, strict=True):
             if future.done():  # its caller was cancelled: recorded all the same
