@@ -59,7 +59,8 @@ class Plan:
 
 FULL = Plan("full", 1000, 300, 10_000, 1, 10_000, 100_000, 15.0, 100, 2_000, 30_000, 200)
 QUICK = Plan("quick", 300, 100, 1_000, 1, 2_000, 20_000, 8.0, 100, 500, 30_000, 200)
-FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
+FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")
+ASYNC_CONCURRENCY = 50  # figure 11: async submits in flight
 
 
 @dataclass
@@ -736,6 +737,41 @@ def console_figure(r: Runner) -> list[Row]:
 # ---- the page ----------------------------------------------------------------------------
 
 
+# ---- figure 11 ---------------------------------------------------------------------------
+
+
+def async_figure(r: Runner) -> list[Row]:
+    """Concurrent async submits (group commits) against sequential sync submits."""
+    concurrent, sequential = Series(), Series()
+    for run in range(r.runs):
+        for who in ("async", "sync") if run % 2 == 0 else ("sync", "async"):
+            store = r.path(f"{who}-submit-{run}.db")
+            if who == "async":
+                got = r.child("async-submit", 300, store=store, count=r.plan.submits,
+                              concurrency=ASYNC_CONCURRENCY)  # fmt: skip
+            else:
+                got = r.child("submit", 300, store=store, count=r.plan.submits)
+            series = concurrent if who == "async" else sequential
+            if "error" in got:
+                series.errors.append(got["error"])
+                r.record(f"10 {who} submit run {run + 1}: FAILED {got['error']}")
+                continue
+            series.values.append(got["intents"] / got["seconds"])
+            extra = f" in {got['commits']} commits" if who == "async" else ""
+            r.record(
+                f"10 {who} submit run {run + 1}: {got['intents']} submits{extra} in"
+                f" {got['seconds']:.2f} s ({got['intents'] / got['seconds']:,.0f}/s)"
+            )
+    value = ratio(concurrent.median, sequential.median)
+    return [
+        Row("11", f"{ASYNC_CONCURRENCY} concurrent `await apq.submit(...)` (AsyncProofQueue,"
+            " group commits), intents/s", rate(concurrent.median),
+            f"sequential `pq.submit(...)`: {rate(sequential.median)}", times(value), "≥ 3.00x",
+            verdict(None if value is None else value >= 3.0),
+            f"{concurrent.runs()} / {sequential.runs()}"),
+    ]  # fmt: skip
+
+
 def method(plan: Plan, runs: int) -> list[str]:
     return [
         f"Each figure is the median of {runs} runs; contenders' runs are interleaved, their"
@@ -818,6 +854,12 @@ def method(plan: Plan, runs: int) -> list[str]:
         " the ASGI app in process (`httpx.ASGITransport`: the guard, the token check, the"
         " store queries, the rendering; no network), with an operator token; reference: the"
         " JSON API's `GET /intents?limit=50` on the same store.",
+        f"11: {plan.submits} submits on a fresh SQLite file with no vendor URL (each answered"
+        " QUEUED once its `Queued` event is committed), after 20 untimed ones: by"
+        f" {ASYNC_CONCURRENCY} coroutines each awaiting `AsyncProofQueue.submit` one after"
+        " another (so 50 in flight at every moment; concurrent submits share group commits),"
+        " against one caller making sequential `ProofQueue.submit` calls (as in 1). Each in a"
+        " child process of its own, interleaved.",
     ]
 
 
@@ -864,6 +906,7 @@ def main(argv: list[str]) -> int:
             ("8", "8 breaker record", breaker_figure),
             ("9", "9 worker round at a large backlog", rounds_figure),
             ("10", "10 web console", console_figure),
+            ("11", "11 async submits", async_figure),
         ]
         for figure, name, body in phases:
             if figure in args.figures:

@@ -9,6 +9,7 @@ buys from is unstable.
 Everything a user imports comes from here; test doubles from ``proofqueue.testing``.
 """
 
+from proofqueue.aio import AsyncProofQueue
 from proofqueue.api import ProofQueue
 from proofqueue.domain.backoff import RetryPolicy
 from proofqueue.domain.breaker import BreakerPolicy, BreakerState
@@ -46,6 +47,7 @@ from proofqueue.usecases.replay import ReplayReport
 
 __all__ = [
     "Accepted",
+    "AsyncProofQueue",
     "AsyncVendor",
     "BreakerPolicy",
     "BreakerState",

@@ -91,6 +91,12 @@ class Worker:
                 self._heartbeat(stopped=True)
         log.info("worker %s stopped", self.name)
 
+    def nudge(self) -> None:
+        """Start a round now, with the views brought up to date first (from any thread):
+        new work was recorded in this process, or ``stop`` was set."""
+        self._caught_up_at = 0.0
+        self._wake.set()
+
     def _run(self, pool: ThreadPoolExecutor, width: int, stop: threading.Event) -> None:
         while not stop.is_set():
             try:

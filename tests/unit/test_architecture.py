@@ -8,6 +8,7 @@
     bootstrap    -> adapters, process, projections, ports, domain, settings
     usecases     -> bootstrap, process, projections, ports, domain, settings
     api, facade  -> bootstrap, usecases, process, ports, domain, settings (api also facade)
+    aio          -> api, facade, bootstrap, usecases, process, ports, domain, settings
     entrypoints  -> the facade (proofqueue, api), settings, domain, testing, offline
     offline      -> domain, adapters          (checks a receipt with no store)
     testing      -> ports, domain
@@ -40,7 +41,8 @@ ALLOWED: dict[str, set[str]] = {
     "usecases": {"bootstrap", "process", "projections", "ports", "domain", "settings"},
     "api": {"bootstrap", "usecases", "process", "ports", "domain", "settings", "facade"},
     "facade": {"bootstrap", "usecases", "process", "ports", "domain", "settings"},
-    "root": {"api", "usecases", "ports", "domain", "settings"},
+    "aio": {"api", "facade", "bootstrap", "usecases", "process", "ports", "domain", "settings"},
+    "root": {"api", "aio", "usecases", "ports", "domain", "settings"},
     "entrypoints": {"root", "api", "settings", "domain", "testing", "offline"},
     "offline": {"domain", "adapters"},
     "testing": {"ports", "domain"},
