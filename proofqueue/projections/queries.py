@@ -99,6 +99,10 @@ def slots_of(rank: int, members: int) -> list[str]:
     return [slot for n, slot in enumerate(SLOTS) if n % members == rank % members]
 
 
+# An intent with a damaged or misplaced event is isolated: never due, claimed or followed.
+INTACT = " AND NOT EXISTS (SELECT 1 FROM pq_damaged d WHERE d.aggregate_id = pq_intents.intent_id)"
+
+
 def _in_slots(slots: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
     if slots is None or len(slots) == len(SLOTS):
         return "", ()
@@ -113,7 +117,7 @@ def due(db: ViewDB, now: datetime, limit: int, slots: Sequence[str] | None = Non
         "SELECT request_id FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"  # noqa: S608  (fixed text)
         f" AND claim_until IS NULL AND next_attempt_at <= ?{where}"
         " AND NOT EXISTS (SELECT 1 FROM pq_work w WHERE w.intent_id = pq_intents.intent_id"
-        " AND w.blocked_until > ?) ORDER BY next_attempt_at LIMIT ?",
+        f" AND w.blocked_until > ?){INTACT} ORDER BY next_attempt_at LIMIT ?",
         (now.timestamp(), *params, now.timestamp(), limit),
     )
     return [r["request_id"] for r in rows]
@@ -124,7 +128,7 @@ def claimed(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[
     where, params = _in_slots(slots)
     rows = db.query(
         "SELECT request_id, version FROM pq_intents"  # noqa: S608  (fixed text)
-        f" WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NOT NULL{where}"
+        f" WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NOT NULL{where}{INTACT}"
         " ORDER BY claim_until LIMIT ?",
         (*params, limit),
     )
@@ -136,7 +140,7 @@ def submitted(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> lis
     where, params = _in_slots(slots)
     rows = db.query(
         "SELECT request_id, job_id FROM pq_intents WHERE status = 'SUBMITTED'"  # noqa: S608  (fixed text)
-        f"{where} ORDER BY updated_at LIMIT ?",
+        f"{where}{INTACT} ORDER BY updated_at LIMIT ?",
         (*params, limit),
     )
     return [(r["request_id"], r["job_id"]) for r in rows]
