@@ -55,7 +55,7 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = db.query(
         "SELECT request_id, status, actor, target, attempts, last_error, next_attempt_at,"  # noqa: S608  (clauses are fixed text, values are bound)
-        " queued_at, intent_id, job_id, claim_until"
+        " queued_at, intent_id, job_id, job_note, claim_until"
         f" FROM pq_intents {clause} ORDER BY sort_rank, queued_at, request_id"
         " LIMIT ? OFFSET ?",
         (*params, flt.limit, flt.offset),
@@ -74,6 +74,7 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
             "_work": {
                 "intent_id": r["intent_id"],
                 "job_id": r["job_id"],
+                "job_note": r["job_note"],
                 "claim_until": r["claim_until"],
                 "next_attempt_at": r["next_attempt_at"],
             },
