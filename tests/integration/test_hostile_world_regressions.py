@@ -19,7 +19,7 @@ from proofqueue.ports import Transient
 from proofqueue.testing.fakes import Clock, FakeVendor
 from tests.integration.helpers import RawStore
 
-ORDER = {"actor": "agent-7", "target": "0xabc/logo", "params": {"brief": "fox"}}
+ACTOR, TARGET, PARAMS = "agent-7", "0xabc/logo", {"brief": "fox"}
 
 
 def get(pq: ProofQueue, path: str, token: str) -> httpx.Response:
@@ -41,7 +41,7 @@ def test_a_damaged_store_answers_verify_and_the_intent_as_json_over_http(
 ) -> None:
     """One flipped stored event: /verify is {"ok": false, ...}, /intents/{id} a JSON error."""
     with ProofQueue(Settings(store=sqlite_store)) as pq:
-        pq.submit("order-1", **ORDER)
+        pq.submit("order-1", actor=ACTOR, target=TARGET, params=PARAMS)
         pq.retry("order-1", operator="ops")
         token = pq.create_token("audrey", "auditor")[1]
     RawStore(sqlite_store).replace_in_state("order-1", 2, '"operator":"ops"', '"operator":"opz"')
@@ -69,7 +69,7 @@ def test_list_refuses_a_huge_offset_or_a_nonsense_age_in_one_line(
 ) -> None:
     store = str(tmp_path / "queue.db")
     with ProofQueue(Settings(store=store)) as pq:
-        pq.submit("order-1", **ORDER)
+        pq.submit("order-1", actor=ACTOR, target=TARGET, params=PARAMS)
     result = CliRunner().invoke(main, ["list", *args], env={"PROOFQUEUE_STORE": store})
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
@@ -85,6 +85,6 @@ def test_an_absurd_retry_after_from_any_vendor_never_crashes_submit(retry_after:
     vendor = FakeVendor()
     vendor.creates.append(Transient("http", "rate limited", status=429, retry_after=retry_after))
     with ProofQueue(Settings(store=":memory:"), vendor=vendor, clock=Clock()) as pq:
-        receipt = pq.submit("order-1", **ORDER)
+        receipt = pq.submit("order-1", actor=ACTOR, target=TARGET, params=PARAMS)
         assert str(receipt.status) == "FAILED"
         assert "retry budget exhausted" in pq.list()[0]["last_error"]
