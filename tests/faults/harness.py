@@ -72,15 +72,15 @@ WORKER_ENV = {
 # bodies that never finish or exceed the cap). Some reads of a completed job come without
 # its deliverable (recorded once as JobUnresolved, then read again).
 VENDOR_FAULTS: dict[str, Any] = {
-    "fail_before": 0.04,
-    "fail_after": 0.04,
-    "timeout_rate": 0.03,
-    "reset_rate": 0.04,
-    "rate_limit": 0.04,
-    "redirect_after": 0.015,
-    "bad_job_id": 0.015,
-    "drip_rate": 0.01,
-    "oversized_rate": 0.01,
+    "fail_before": 0.035,
+    "fail_after": 0.035,
+    "timeout_rate": 0.025,
+    "reset_rate": 0.035,
+    "rate_limit": 0.035,
+    "redirect_after": 0.02,
+    "bad_job_id": 0.02,
+    "drip_rate": 0.015,
+    "oversized_rate": 0.015,
     "no_deliverable_rate": 0.1,
 }
 HEALTHY: dict[str, Any] = {
