@@ -43,6 +43,7 @@ from proofqueue.ports import (
 from proofqueue.settings import Settings
 from proofqueue.usecases.audit import Problem, VerifyReport
 from proofqueue.usecases.operate import BulkReport
+from proofqueue.usecases.rebuild import RebuildReport
 from proofqueue.usecases.replay import ReplayReport
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "Problem",
     "ProofQueue",
     "ProofQueueError",
+    "RebuildReport",
     "Receipt",
     "Refused",
     "ReplayReport",

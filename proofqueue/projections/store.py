@@ -79,6 +79,11 @@ class Cursor:
         self.raw.execute(self.db.sql(statement), tuple(params))
         return int(self.raw.rowcount)
 
+    def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows``."""
+        if rows:
+            self.raw.executemany(self.db.sql(statement), [tuple(row) for row in rows])
+
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.raw.execute(self.db.sql(statement), tuple(params))
         return [dict(row) for row in self.raw.fetchall()]

@@ -60,6 +60,9 @@ INDEXES = (
     ),
 )
 
+# Columns added after the first release: added to stores whose views exist already.
+COLUMNS = (("pq_intents", "job_note", "TEXT"),)
+
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS pq_position (
         name TEXT PRIMARY KEY,
@@ -80,7 +83,8 @@ SCHEMA = (
         job_id TEXT,
         deliverable_id TEXT,
         settled_at DOUBLE PRECISION,
-        version INTEGER NOT NULL)""",
+        version INTEGER NOT NULL,
+        job_note TEXT)""",
     "CREATE INDEX IF NOT EXISTS pq_intents_rank ON pq_intents (sort_rank, queued_at)",
     "CREATE INDEX IF NOT EXISTS pq_intents_actor ON pq_intents (actor, sort_rank, queued_at)",
     "CREATE INDEX IF NOT EXISTS pq_intents_target ON pq_intents (target, sort_rank, queued_at)",
@@ -143,6 +147,18 @@ def _indexes(db: ViewDB) -> set[str]:
     return {str(r["name"]) for r in rows}
 
 
+def _columns(db: ViewDB, table: str) -> set[str]:
+    if db.dialect == "postgres":
+        rows = db.query(
+            "SELECT column_name AS name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ?",
+            (table,),
+        )
+    else:
+        rows = db.query(f"PRAGMA table_info({table})")
+    return {str(r["name"]) for r in rows}
+
+
 def create_schema(db: ViewDB, names: Iterable[str]) -> None:
     """Create the views' tables once. Processes starting together serialize on a lock (on
     PostgreSQL an advisory lock), and DDL is skipped once the tables exist: it would take
@@ -161,6 +177,11 @@ def create_schema(db: ViewDB, names: Iterable[str]) -> None:
         for statement in statements
     ]
     missing += [statement for name, statement in INDEXES if name not in _indexes(db)]
+    missing += [
+        f"ALTER TABLE {table} ADD COLUMN {column} {kind}"
+        for table, column, kind in COLUMNS
+        if column not in _columns(db, table)
+    ]
     if missing:
         with db.transaction() as cur:
             if db.dialect == "postgres":
@@ -273,9 +294,14 @@ def _apply_row(cur: Cursor, event: Any, key: str) -> None:
     elif isinstance(event, Intent.Submitted):
         cur.run(
             "UPDATE pq_intents SET status = 'SUBMITTED', sort_rank = 2, job_id = ?,"
-            " next_attempt_at = NULL, claim_until = NULL, updated_at = ?, version = ?"
-            " WHERE intent_id = ?",
+            " job_note = NULL, next_attempt_at = NULL, claim_until = NULL, updated_at = ?,"
+            " version = ? WHERE intent_id = ?",
             (event.job_id, *common),
+        )
+    elif isinstance(event, Intent.JobUnresolved):
+        cur.run(
+            "UPDATE pq_intents SET job_note = ?, updated_at = ?, version = ? WHERE intent_id = ?",
+            (event.detail, *common),
         )
     elif isinstance(event, Intent.Settled):
         cur.run(

@@ -96,7 +96,8 @@ def _why(
 ) -> str:
     if row["status"] == "SUBMITTED":
         at = queries.iso(noted.get("next_read_at")) or "the next worker round"
-        return f"job {work['job_id']} at the vendor, next read at {at}"
+        note = f": {work['job_note']}" if work.get("job_note") else ""
+        return f"job {work['job_id']} at the vendor, next read at {at}{note}"
     if work["claim_until"] is not None:
         worker = parts.log.intent(row["request_id"]).claimed_by or "an unknown worker"
         gone = "" if worker in alive else " (gone)"

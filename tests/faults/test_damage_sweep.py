@@ -162,8 +162,11 @@ def check_commands(runner: CliRunner, store: Path, case: Case) -> None:
         assert "Traceback" not in result.output, where
         assert "unexpected error" not in result.stderr, where
         assert len(result.stderr.strip().splitlines()) <= 1, where
-        if result.exit_code != 0 and args[0] != "verify":
+        # verify and replay --check name what they found on stdout (exit 1: a finding).
+        if result.exit_code != 0 and args[0] not in ("verify", "replay"):
             assert result.stderr.startswith("proofqueue: "), where
+        if args[0] == "replay" and result.exit_code == 1:
+            assert "DIFF " in result.stdout, where
         if args[0] == "verify":
             verified = result
     assert verified is not None
