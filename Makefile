@@ -29,7 +29,7 @@ unit: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	scripts/with-postgres $(BIN)/pytest -q
+	scripts/with-postgres $(BIN)/pytest -q --durations=25
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

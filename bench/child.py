@@ -16,6 +16,7 @@ from typing import Any
 MEASUREMENTS: dict[str, tuple[str, str]] = {
     "build": ("bench.intents", "build_store"),
     "submit": ("bench.submit", "proofqueue_submits"),
+    "async-submit": ("bench.asubmit", "async_submits"),
     "raw-insert": ("bench.submit", "raw_inserts"),
     "pq-worker": ("bench.e2e", "proofqueue_worker"),
     "pq-inline": ("bench.e2e", "proofqueue_inline"),
@@ -28,6 +29,7 @@ MEASUREMENTS: dict[str, tuple[str, str]] = {
     "fleet-drain": ("bench.fleet", "fleet_drain"),
     "breaker-record": ("bench.breaker", "breaker_record"),
     "rounds": ("bench.rounds", "worker_rounds"),
+    "console": ("bench.console", "console_latency"),
 }
 
 

@@ -59,7 +59,8 @@ class Plan:
 
 FULL = Plan("full", 1000, 300, 10_000, 1, 10_000, 100_000, 15.0, 100, 2_000, 30_000, 200)
 QUICK = Plan("quick", 300, 100, 1_000, 1, 2_000, 20_000, 8.0, 100, 500, 30_000, 200)
-FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
+FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")
+ASYNC_CONCURRENCY = 50  # figure 11: async submits in flight
 
 
 @dataclass
@@ -685,7 +686,90 @@ def rounds_figure(r: Runner) -> list[Row]:
     ]  # fmt: skip
 
 
+# ---- figure 10 ---------------------------------------------------------------------------
+
+
+def console_figure(r: Runner) -> list[Row]:
+    source = r.path("log-large.db")
+    if not os.path.exists(source):
+        built = r.child("build", 1800, store=source, count=r.plan.large)
+        if "error" in built:
+            return [Row("10", "web console", "—", built["error"], "—", "—", "n/a", "0")]
+        r.record(f"10 log of {r.plan.large} queued intents built in {built['save_s']:.1f} s")
+    p50: dict[str, Series] = {}
+    p99: dict[str, Series] = {}
+    counts: dict[str, int] = {}
+    for run in range(r.runs):
+        store = copy_store(source, r.path(f"console-{run}.db"))
+        got = r.child("console", 600, store=store, calls=r.plan.list_calls)
+        if "error" in got:
+            r.record(f"10 console run {run + 1}: FAILED {got['error']}")
+            for series in p99.values():
+                series.errors.append(got["error"])
+            continue
+        counts = got.pop("counts")
+        for name, found in got.items():
+            p50.setdefault(name, Series()).values.append(found["p50_ms"])
+            p99.setdefault(name, Series()).values.append(found["p99_ms"])
+            r.record(
+                f"10 console run {run + 1} {name}: {found['calls']} calls, {found['bytes']}"
+                f" bytes; p50 {found['p50_ms']:.2f} ms, p99 {found['p99_ms']:.2f} ms"
+            )
+    size = f"{sum(counts.values()):,}" if counts else f"{r.plan.large:,}"
+    reference = next((k for k in p99 if k.startswith("reference")), None)
+    ref = p99[reference].median if reference else None
+    rows = []
+    for name in p99:
+        if name == reference:
+            continue
+        high, low = p99[name].median, p50[name].median
+        rows.append(
+            Row("10", f"console: {name} at {size} intents",
+                "—" if high is None or low is None else f"p50 {low:.2f} ms, p99 {high:.2f} ms",
+                "—" if ref is None else f"JSON list p99 {ref:.2f} ms",
+                times(ratio(high, ref)) if high is not None and ref else "—",
+                "p99 < 100 ms", verdict(None if high is None else high < 100.0),
+                p99[name].runs())
+        )  # fmt: skip
+    return rows
+
+
 # ---- the page ----------------------------------------------------------------------------
+
+
+# ---- figure 11 ---------------------------------------------------------------------------
+
+
+def async_figure(r: Runner) -> list[Row]:
+    """Concurrent async submits (group commits) against sequential sync submits."""
+    concurrent, sequential = Series(), Series()
+    for run in range(r.runs):
+        for who in ("async", "sync") if run % 2 == 0 else ("sync", "async"):
+            store = r.path(f"{who}-submit-{run}.db")
+            if who == "async":
+                got = r.child("async-submit", 300, store=store, count=r.plan.submits,
+                              concurrency=ASYNC_CONCURRENCY)  # fmt: skip
+            else:
+                got = r.child("submit", 300, store=store, count=r.plan.submits)
+            series = concurrent if who == "async" else sequential
+            if "error" in got:
+                series.errors.append(got["error"])
+                r.record(f"10 {who} submit run {run + 1}: FAILED {got['error']}")
+                continue
+            series.values.append(got["intents"] / got["seconds"])
+            extra = f" in {got['commits']} commits" if who == "async" else ""
+            r.record(
+                f"10 {who} submit run {run + 1}: {got['intents']} submits{extra} in"
+                f" {got['seconds']:.2f} s ({got['intents'] / got['seconds']:,.0f}/s)"
+            )
+    value = ratio(concurrent.median, sequential.median)
+    return [
+        Row("11", f"{ASYNC_CONCURRENCY} concurrent `await apq.submit(...)` (AsyncProofQueue,"
+            " group commits), intents/s", rate(concurrent.median),
+            f"sequential `pq.submit(...)`: {rate(sequential.median)}", times(value), "≥ 3.00x",
+            verdict(None if value is None else value >= 3.0),
+            f"{concurrent.runs()} / {sequential.runs()}"),
+    ]  # fmt: skip
 
 
 def method(plan: Plan, runs: int) -> list[str]:
@@ -765,6 +849,17 @@ def method(plan: Plan, runs: int) -> list[str]:
         " `views.submitted(1000, slots)`, `views.claimed(1000, slots)`, `views.due(now,"
         " 32, slots)`) with all 16 slots and with the 4 slots of the first of 4 workers;"
         " then 50 calls each of `pq.health()` and `pq.counts()` (each catches up first).",
+        f"10: the {plan.large:,}-intent log of 5 (built here if 5 did not run), copied;"
+        f" {plan.list_calls} timed requests per fragment per run (after 5 untimed) through"
+        " the ASGI app in process (`httpx.ASGITransport`: the guard, the token check, the"
+        " store queries, the rendering; no network), with an operator token; reference: the"
+        " JSON API's `GET /intents?limit=50` on the same store.",
+        f"11: {plan.submits} submits on a fresh SQLite file with no vendor URL (each answered"
+        " QUEUED once its `Queued` event is committed), after 20 untimed ones: by"
+        f" {ASYNC_CONCURRENCY} coroutines each awaiting `AsyncProofQueue.submit` one after"
+        " another (so 50 in flight at every moment; concurrent submits share group commits),"
+        " against one caller making sequential `ProofQueue.submit` calls (as in 1). Each in a"
+        " child process of its own, interleaved.",
     ]
 
 
@@ -810,6 +905,8 @@ def main(argv: list[str]) -> int:
             ("7", "7 worker processes on PostgreSQL", fleet_figure),
             ("8", "8 breaker record", breaker_figure),
             ("9", "9 worker round at a large backlog", rounds_figure),
+            ("10", "10 web console", console_figure),
+            ("11", "11 async submits", async_figure),
         ]
         for figure, name, body in phases:
             if figure in args.figures:

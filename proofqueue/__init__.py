@@ -18,6 +18,7 @@ Everything a user imports comes from here; test doubles from ``proofqueue.testin
   ``LookupUnsupported``).
 """
 
+from proofqueue.aio import AsyncProofQueue
 from proofqueue.api import ProofQueue
 from proofqueue.domain.backoff import RetryPolicy
 from proofqueue.domain.breaker import BreakerPolicy, BreakerState
@@ -53,6 +54,7 @@ from proofqueue.ports import (
 from proofqueue.settings import Settings
 from proofqueue.usecases.audit import Problem, VerifyReport
 from proofqueue.usecases.operate import BulkReport
+from proofqueue.usecases.rebuild import RebuildReport
 from proofqueue.usecases.replay import ReplayReport
 from proofqueue.usecases.shapes import (
     BreakerDamage,
@@ -70,6 +72,7 @@ from proofqueue.usecases.tlog import LogReport
 
 __all__ = [
     "Accepted",
+    "AsyncProofQueue",
     "AsyncVendor",
     "BreakerDamage",
     "BreakerPolicy",
@@ -98,6 +101,7 @@ __all__ = [
     "Problem",
     "ProofQueue",
     "ProofQueueError",
+    "RebuildReport",
     "Receipt",
     "Refused",
     "ReplayReport",

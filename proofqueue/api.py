@@ -21,15 +21,18 @@ from proofqueue.bootstrap import (
 )
 from proofqueue.domain.errors import ConfigurationError
 from proofqueue.facade.auditing import Auditing
+from proofqueue.facade.observing import Observing
 from proofqueue.facade.operating import Operating
 from proofqueue.facade.reading import Reading
 from proofqueue.facade.submitting import Submitting
 from proofqueue.ports import AsyncVendor, Sealer, Vendor
 from proofqueue.process.worker import Worker
 from proofqueue.settings import Settings
+from proofqueue.usecases.observe import Figures as Figures  # re-exported: the entry points
+from proofqueue.usecases.observe import Timeline as Timeline  # read these (dashboards)
 
 
-class ProofQueue(Submitting, Reading, Auditing, Operating):
+class ProofQueue(Submitting, Reading, Auditing, Operating, Observing):
     """Records intents, buys them from the vendor once, proves what happened.
 
     ``ProofQueue(settings, vendor=..., sealer=..., clock=..., rand=..., worker_name=...)``:

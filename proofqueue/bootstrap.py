@@ -88,6 +88,8 @@ def bootstrap(
         key = settings.cipher_key
         sealer = AesSealer(parse_key(key.get_secret_value()) if key else None)
     log, db, projector = open_store(settings)
+    if clock is utcnow and db.dialect == "postgres":
+        clock = shared.StoreClock(db)  # every host schedules by the server's clock
     name = worker_name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     port: Vendor | None
     if vendor is None:

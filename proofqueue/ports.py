@@ -222,11 +222,12 @@ class Views(Protocol):
         self,
         beat: Heartbeat,
         lease_s: float,
-        reads: Mapping[str, float],
+        reads: Mapping[str, float | None],
         blocked: Mapping[str, tuple[str, float]],
     ) -> list[str]:
-        """Write this worker's heartbeat, when its jobs are read next and which intents it
-        cannot attempt (intent id -> why, until when); answer the live workers, sorted."""
+        """Write this worker's heartbeat, when its jobs are read next (None: no longer
+        followed here) and which intents it cannot attempt (intent id -> why, until when);
+        answer the live workers, sorted."""
         ...
 
 

@@ -2,8 +2,9 @@
 
     delay(n) = uniform(0, min(cap, base * 2**(n-1)))   for the n-th failed attempt (n >= 1)
 
-A vendor's ``Retry-After`` is a floor: the delay is never shorter than what it asked for.
-Randomness comes in as ``rand`` in [0, 1), so the policy is a pure function.
+A vendor's ``Retry-After`` is a floor: the delay is never shorter than what it asked for,
+and never longer than the whole budget (an absurd or infinite one is clamped to it; NaN is
+ignored). Randomness comes in as ``rand`` in [0, 1), so the policy is a pure function.
 """
 
 from __future__ import annotations
@@ -30,6 +31,6 @@ class RetryPolicy:
         if not 0.0 <= rand < 1.0:
             raise ValueError(f"rand must be in [0, 1), got {rand}")
         jittered = rand * self.ceiling(failed_attempts)
-        if retry_after is not None and retry_after > jittered:
-            return retry_after
+        if retry_after is not None and retry_after > jittered:  # (False for NaN)
+            return min(retry_after, self.budget_s)
         return jittered

@@ -7,7 +7,8 @@
 
 A call counts as failed when it failed transiently or took longer than ``slow_call_s``.
 In OK the window holds the calls of the last ``window_s`` seconds (the window every process
-on the store shares, given to ``record``; or, alone, the machine's own); in RECOVERING only the
+on the store shares, given to ``record``; or, alone, the machine's own), none from before it
+came back to OK (``ok_since``); in RECOVERING only the
 probe results count; calls finishing while DEGRADED are ignored. Every method takes the
 time as an argument and returns a new ``Breaker`` and the transition it made, if any.
 """
@@ -83,6 +84,9 @@ class Breaker:
     window: tuple[tuple[datetime, bool], ...] = field(default=())
     probes_sent: int = 0
     probe_results: tuple[bool, ...] = field(default=())
+    # When it last came back to OK (None: never away): no call finished before then counts
+    # in the window, or the outage's failures would trip it again at once.
+    ok_since: datetime | None = None
 
     # -- questions -----------------------------------------------------------------------
 
@@ -222,7 +226,9 @@ class Breaker:
             open_until=open_until,
             trips=trips,
         )
-        return Breaker(since=now, state=to, open_until=open_until, trips=trips), transition
+        ok_since = now if to == BreakerState.OK else None
+        moved = Breaker(since=now, state=to, open_until=open_until, trips=trips, ok_since=ok_since)
+        return moved, transition
 
     def restart_probes(self, now: datetime, reason: str) -> tuple[Breaker, Transition]:
         """RECOVERING again, with fresh probes (the previous prober went away)."""
@@ -247,4 +253,5 @@ class Breaker:
             state=transition.to_state,
             open_until=transition.open_until,
             trips=transition.trips,
+            ok_since=transition.at if transition.to_state == BreakerState.OK else None,
         )

@@ -1,6 +1,7 @@
 """The intent: one thing an agent wants bought, and everything that happened to it.
 
-    Queued ─┬─ AttemptStarted ─┬─ Submitted ── Settled
+    Queued ─┬─ AttemptStarted ─┬─ Submitted ─┬─ Settled
+            │                  │             └─ JobUnresolved (once per answer) ...
             │                  ├─ RetryScheduled ── AttemptStarted ...
             │                  └─ Failed
             └─ Failed (cancel, deadline)            Failed from any non-terminal state
@@ -121,7 +122,21 @@ class Intent(ChainedAggregate):
             aggregate.status = Status.SUBMITTED
             aggregate.claim_until = None
             aggregate.job_id = self.job_id
+            aggregate.job_note = None
             aggregate.next_attempt_at = None
+
+    class JobUnresolved(ChainedAggregate.Event):
+        """The vendor answered about the submitted job in a way that neither settles nor
+        fails it (COMPLETED without a deliverable, a phase proofqueue does not know): the
+        job is read again, less often; recorded once per distinct answer."""
+
+        job_id: str
+        phase: str
+        detail: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.job_note = self.detail
 
     class Settled(ChainedAggregate.Event):
         job_id: str
@@ -193,6 +208,7 @@ class Intent(ChainedAggregate):
         self.next_attempt_at: datetime | None = event.timestamp
         self.last_error: str | None = None
         self.job_id: str | None = None
+        self.job_note: str | None = None  # why the vendor's answer about the job is unclear
         self.deliverable_id: str | None = None
         self.settled_at: datetime | None = None
         self.failure: str | None = None
@@ -337,6 +353,16 @@ class Intent(ChainedAggregate):
             replayed=replayed,
             reconciled=reconciled,
         )
+
+    def note_job(self, *, phase: str, detail: str, now: datetime) -> bool:
+        """Record an answer about the submitted job that neither settles nor fails it, once:
+        False (nothing recorded) when it is the answer recorded last."""
+        if self.status != Status.SUBMITTED or self.job_id is None:
+            raise IllegalTransition(self.request_id, "note the job of", self.status)
+        if detail == self.job_note:
+            return False
+        self._chain(self.JobUnresolved, now, job_id=self.job_id, phase=phase, detail=detail)
+        return True
 
     def settle(self, *, deliverable_id: str, phase: str, now: datetime) -> None:
         if self.status != Status.SUBMITTED or self.job_id is None:

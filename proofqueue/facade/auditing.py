@@ -9,8 +9,9 @@ from typing import Any
 from proofqueue.bootstrap import (
     Components,
 )
-from proofqueue.usecases import audit, replay, tlog
+from proofqueue.usecases import audit, rebuild, replay, tlog
 from proofqueue.usecases.audit import VerifyReport
+from proofqueue.usecases.rebuild import RebuildReport
 from proofqueue.usecases.replay import ReplayReport
 from proofqueue.usecases.tlog import LogReport
 
@@ -38,6 +39,13 @@ class Auditing:
         ``check`` compares the rebuilt views with the live ones; ``as_of`` rebuilds them as
         they stood at that moment (events recorded after it are left out)."""
         return replay.replay(self.parts, check=check, as_of=as_of, progress=progress)
+
+    def rebuild_views(self, progress: Callable[[int], None] | None = None) -> RebuildReport:
+        """Build every view from the log alone and put it in place of the live views in one
+        transaction (safe while workers run: they read the old views until it commits).
+        The report names how the old views differed from the log and what the rebuild
+        found about the log's order."""
+        return rebuild.rebuild_views(self.parts, progress)
 
     # -- transparency log -------------------------------------------------------------------
 

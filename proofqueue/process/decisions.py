@@ -10,7 +10,7 @@ outcome class is tested as a table (tests/unit/test_process_decisions.py).
     after a lookup       -> Submit | Create | ScheduleRetry | BudgetSpent      (attempt)
                          -> Submit | Fail | AwaitLookup                        (giving up)
     budget spent         -> Lookup | Fail
-    after a job read     -> Settle | Fail | PollAgain
+    after a job read     -> Settle | Fail | PollAgain (``unclear``: recorded once, read less)
 
 A claim whose lease ran out needs no decision of its own: the intent is due again, and the
 next claim is a takeover, which marks the attempt ambiguous, so it starts with a lookup.
@@ -51,6 +51,8 @@ class Timing:
     reconcile_after_s: float = 10.0
     poll_s: float = 0.5
     poll_cap_s: float = 5.0
+    # A job answered in a way that neither settles nor fails it is read less and less often.
+    unclear_cap_s: float = 300.0
     # The longest one vendor call may take (its whole deadline).
     call_s: float = 20.0
 
@@ -112,13 +114,31 @@ class Settle:
 
 @dataclass(frozen=True)
 class PollAgain:
-    """Read the job again after ``interval_s``; ``misses`` counts reads answered 404."""
+    """Read the job again after ``interval_s``; ``misses`` counts reads answered 404.
+    ``unclear`` says why an answer neither settles nor fails the job (then recorded once in
+    the trail, and the job read less often), with the ``phase`` answered."""
 
     interval_s: float
     misses: int
+    unclear: str | None = None
+    phase: str = ""
 
 
-Decision = Lookup | Create | Submit | ScheduleRetry | Fail | BudgetSpent | Settle | PollAgain
+# The phases of a job still under way (design.md, Vendor protocol).
+OPEN_PHASES = frozenset({"REQUEST", "NEGOTIATION", "TRANSACTION", "EVALUATION"})
+
+
+@dataclass(frozen=True)
+class NoteJob:
+    """Record, once, an answer about the job that neither settles nor fails it."""
+
+    phase: str
+    detail: str
+
+
+Decision = (
+    Lookup | Create | Submit | ScheduleRetry | Fail | BudgetSpent | Settle | PollAgain | NoteJob
+)
 
 
 # -- attempts ----------------------------------------------------------------------------
@@ -250,6 +270,13 @@ def decide_after_read(
             f"vendor no longer knows job {job_id}: {outcome.detail}",
             outcome.status,
         )
+    if isinstance(outcome, Job) and outcome.phase not in OPEN_PHASES:
+        if outcome.phase == TERMINAL_OK:
+            why = f"vendor answered COMPLETED without a deliverable for job {job_id}"
+        else:
+            why = f"vendor answered an unknown phase {outcome.phase!r} for job {job_id}"
+        slower = min(timing.unclear_cap_s, max(timing.poll_cap_s, interval_s) * 2)
+        return PollAgain(slower, misses, why, outcome.phase)
     return PollAgain(
         min(timing.poll_cap_s, interval_s * 2), misses + isinstance(outcome, Permanent)
     )

@@ -190,12 +190,13 @@ class BreakerGuard:
             self._flushed_at = time.monotonic()
             self._flushes += 1
             prune = self._flushes % 1000 == 1
+            since = self._machine.ok_since
         try:
-            with self.db.transaction() as cur:
+            with self.db.transaction(soft=True) as cur:  # counts only: no fsync
                 shared.record_calls(cur, self.vendor, pending.calls, pending.failures)
                 if prune:
                     shared.prune_calls(cur)
-                seen = shared.window(cur, self.vendor, self.policy.window_s)
+                seen = shared.window(cur, self.vendor, self.policy.window_s, since)
         except Exception:
             with self._lock:  # not written: count them again next time
                 self._pending = self._pending.plus(pending.calls, pending.failures)
@@ -244,6 +245,7 @@ class BreakerGuard:
         adopted = log.breaker(self._machine.since)
         if adopted.state != self._machine.state or adopted.since != self._machine.since:
             self._machine = adopted
+            self._shared = shared.Window()  # a window of the state it left
 
     def _commit(self, machine: Breaker, transition: Transition) -> None:
         """Record a transition; if another process moved first, adopt its state instead."""
@@ -251,6 +253,7 @@ class BreakerGuard:
         if self.damaged is not None:  # not recordable: judged in this process only
             probing = transition.to_state == BreakerState.RECOVERING
             self._machine = machine
+            self._shared = shared.Window()
             self._prober = self.worker if probing else None
             self._probe_until = transition.at + self.probe_lease if probing else None
             return
@@ -268,6 +271,7 @@ class BreakerGuard:
             self._adopt()
             return
         self._machine = machine
+        self._shared = shared.Window()  # a window of the state it left
         self._version = log.version
         self._hold = log.hold
         self._prober = self.worker if probing else None

@@ -47,6 +47,7 @@ from proofqueue.process.decisions import (
     Create,
     Fail,
     Lookup,
+    NoteJob,
     PollAgain,
     ScheduleRetry,
     Submit,
@@ -291,6 +292,8 @@ class ProcessManager:
         decided = decide_after_read(outcome, job_id, interval, misses, self.timing)
         if isinstance(decided, PollAgain):
             self.polls.again(request_id, decided)
+            if decided.unclear is not None:
+                self._note_job(request_id, NoteJob(decided.phase, decided.unclear))
             return
         try:
             found = self._load(request_id)
@@ -302,6 +305,16 @@ class ProcessManager:
         if not intent.is_terminal:
             self.recorder.record(intent, decided)
         self.polls.done(request_id)
+
+    def _note_job(self, request_id: str, decided: NoteJob) -> None:
+        """Record an unclear answer about the job in the trail, once per distinct answer."""
+        try:
+            intent = self._load(request_id)
+        except IntentNotFound:
+            return
+        if intent is not None and intent.job_note != decided.detail and not intent.is_terminal:
+            log.warning("%s: %s; read again in a while", request_id, decided.detail)
+            self.recorder.record(intent, decided)
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -48,16 +48,17 @@ class Polls:
         for gone in [key for key in list(self._polls) if key not in keep]:
             self._polls.pop(gone, None)
 
-    def next_reads(self) -> dict[str, float]:
-        """When followed jobs are read next (intent id -> epoch seconds): only those whose
-        schedule moved since the last call, so a heartbeat writes what changed, not every
-        job this worker follows."""
+    def next_reads(self) -> dict[str, float | None]:
+        """When followed jobs are read next (intent id -> epoch seconds, or None for a job
+        no longer followed here): only those whose schedule moved since the last call, so a
+        heartbeat writes what changed, not every job this worker follows."""
         now, wall = time.monotonic(), time.time()
-        moved = {}
+        moved: dict[str, float | None] = {}
         for request_id, poll in list(self._polls.items()):
             if self._reported.get(request_id) != poll.at:
                 self._reported[request_id] = poll.at
                 moved[str(intent_id(request_id))] = wall + poll.at - now
         for gone in [key for key in list(self._reported) if key not in self._polls]:
             del self._reported[gone]
+            moved[str(intent_id(gone))] = None
         return moved

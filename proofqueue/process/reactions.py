@@ -27,6 +27,7 @@ REACTIONS: Mapping[type[Aggregate.Event], Reaction] = {
     Intent.RetryScheduled: Reaction.ATTEMPT,
     Intent.Reopened: Reaction.ATTEMPT,
     Intent.Submitted: Reaction.FOLLOW,
+    Intent.JobUnresolved: Reaction.FOLLOW,
     Intent.Settled: Reaction.NONE,
     Intent.Failed: Reaction.NONE,
 }

@@ -18,11 +18,11 @@ from eventsourcing.persistence import IntegrityError
 from proofqueue.domain.errors import IllegalTransition
 from proofqueue.domain.intent import Intent, Status
 from proofqueue.ports import IntentStore
-from proofqueue.process.decisions import Fail, ScheduleRetry, Settle, Submit
+from proofqueue.process.decisions import Fail, NoteJob, ScheduleRetry, Settle, Submit
 
 log = logging.getLogger("proofqueue.worker")
 
-Recordable = Submit | ScheduleRetry | Fail | Settle
+Recordable = Submit | ScheduleRetry | Fail | Settle | NoteJob
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,8 @@ class Recorder:
         )
 
     def _log_recorded(self, intent: Intent) -> None:
-        if intent.status != Status.RETRYING:
+        noted = intent.status == Status.SUBMITTED and intent.job_note is not None
+        if intent.status != Status.RETRYING and not noted:
             log.info(
                 "%s: %s %s",
                 intent.request_id,
@@ -150,6 +151,8 @@ class Recorder:
             )
         elif isinstance(decided, Settle):
             intent.settle(deliverable_id=decided.deliverable_id, phase=decided.phase, now=now)
+        elif isinstance(decided, NoteJob):
+            intent.note_job(phase=decided.phase, detail=self.clean(intent, decided.detail), now=now)
         else:
             intent.fail(
                 reason=decided.reason,

@@ -16,7 +16,8 @@ monotonic clock: wall clocks that disagree by minutes change nothing.
 
 An intent whose trail is damaged is isolated by the manager (``ProcessManager.damaged``):
 the worker skips it in every list it reads, and a failing checkpoint signing is logged
-once and does not stop the round.
+once and does not stop the round. A round that fails (the store is down or full) and work
+on an intent that keeps failing back off and are logged once per reason (``complaints.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.heartbeat import Heartbeat
 from proofqueue.ports import Views
+from proofqueue.process.complaints import Complaints
 from proofqueue.process.guard import BreakerGuard
 from proofqueue.process.manager import ProcessManager
 from proofqueue.projections import queries
@@ -77,6 +79,7 @@ class Worker:
     _wake: threading.Event = field(default_factory=threading.Event)
     _pick: random.Random = field(default_factory=random.Random)
     _checkpoint_error: str = ""
+    _complaints: Complaints = field(default_factory=lambda: Complaints(log))
 
     def run(self, stop: threading.Event) -> None:
         """Dispatch until ``stop`` is set; waits for calls in flight before returning."""
@@ -91,14 +94,20 @@ class Worker:
                 self._heartbeat(stopped=True)
         log.info("worker %s stopped", self.name)
 
+    def nudge(self) -> None:
+        """Start a round now, with the views brought up to date first (from any thread):
+        new work was recorded in this process, or ``stop`` was set."""
+        self._caught_up_at = 0.0
+        self._wake.set()
+
     def _run(self, pool: ThreadPoolExecutor, width: int, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 busy = self.step(pool, width)
-            except Exception:  # the store or the network failed: log, wait, go on
-                log.exception("worker round failed; trying again in 1 s")
-                stop.wait(1.0)
+            except Exception as exc:  # the store or the network failed: back off, go on
+                stop.wait(self._complaints.failed("round", "worker round", exc))
                 continue
+            self._complaints.ok("round", "worker round")
             if not busy:
                 self._wake.wait(self.idle_s)  # a call finished, or time passed
                 self._wake.clear()
@@ -179,7 +188,11 @@ class Worker:
         """Read submitted jobs whose next read is due. While the breaker is RECOVERING each
         read is a probe, so reads can bring it back to OK when no attempt is due."""
         damaged = self.manager.damaged
-        jobs = [job for job in self.views.submitted(1000, self.slots) if job[0] not in damaged]
+        jobs = [
+            job
+            for job in self.views.submitted(1000, self.slots)
+            if job[0] not in damaged and not self._complaints.waiting(job[0])
+        ]
         self.manager.polls.forget({request_id for request_id, _ in jobs})
         handed = 0
         for request_id, job_id in jobs:
@@ -202,7 +215,11 @@ class Worker:
             return []
         window = self.views.due(self.clock(), 4 * wanted + len(self._inflight), self.slots)
         damaged = self.manager.damaged
-        fresh = [r for r in window if r not in self._inflight and r not in damaged]
+        fresh = [
+            r
+            for r in window
+            if r not in self._inflight and r not in damaged and not self._complaints.waiting(r)
+        ]
         if len(fresh) > wanted:
             picked = set(self._pick.sample(fresh, wanted))
             fresh = [request_id for request_id in fresh if request_id in picked]
@@ -218,7 +235,11 @@ class Worker:
         """Claims in this worker's slots that it watched unchanged for a whole lease."""
         now = time.monotonic()
         damaged = self.manager.damaged
-        seen = [c for c in self.views.claimed(1000, self.slots) if c[0] not in damaged]
+        seen = [
+            c
+            for c in self.views.claimed(1000, self.slots)
+            if c[0] not in damaged and not self._complaints.waiting(c[0])
+        ]
         watched = {request_id for request_id, _ in seen}
         for gone in [key for key in self._watch if key not in watched]:
             del self._watch[gone]
@@ -246,9 +267,11 @@ class Worker:
         return True
 
     def _done(self, key: str, future: Future[None]) -> None:
+        error = future.exception()
+        if error is not None:  # backs off this intent (before it may be picked again)
+            self._complaints.failed(key, f"work on {key}", error)
+        else:
+            self._complaints.ok(key, f"work on {key}")
         with self._lock:
             self._inflight.discard(key)
         self._wake.set()
-        error = future.exception()
-        if error is not None:
-            log.error("work on %s failed: %s", key, error, exc_info=error)

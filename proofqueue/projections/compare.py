@@ -97,7 +97,10 @@ def _name(table: str, row: Row) -> str:
     if table == "pq_tlog_intents":
         return f"pq_tlog_intents intent_id={row['intent_id']}"
     if table == "pq_damaged":
-        return f"pq_damaged aggregate_id={row['aggregate_id']} event={row['version']}"
+        return (
+            f"pq_damaged notification={row['notification_id']}"
+            f" aggregate_id={row['aggregate_id']} event={row['version']} ({row['reason']})"
+        )
     return f"pq_tlog_checkpoints origin={row['origin']} seq={row['seq']}"
 
 

@@ -44,11 +44,11 @@ class Damaged:
 def of_note(note: Any, exc: BaseException) -> Damaged:
     reason = getattr(exc, "reason", None) or " ".join(str(exc).split()) or type(exc).__name__
     return Damaged(
-        int(note.id), _key(note.originator_id), int(note.originator_version), reason[:300]
+        int(note.id), aggregate_key(note.originator_id), int(note.originator_version), reason[:300]
     )
 
 
-def _key(originator_id: object) -> str:
+def aggregate_key(originator_id: object) -> str:
     """The aggregate id as the views spell it (``str(UUID)``), whatever the store gave."""
     text = str(originator_id)
     try:

@@ -12,11 +12,15 @@ from proofqueue.projections import queries, shared
 from proofqueue.projections.runner import Projector
 from proofqueue.projections.store import ViewDB
 
+# Every this many heartbeats of a process, stale rows of ``pq_work`` are dropped.
+PRUNE_EVERY = 60
+
 
 @dataclass
 class LiveViews:
     db: ViewDB
     projector: Projector
+    _beats: int = 0
 
     def catch_up(self) -> int:
         return self.projector.catch_up()
@@ -34,10 +38,13 @@ class LiveViews:
         self,
         beat: Heartbeat,
         lease_s: float,
-        reads: Mapping[str, float],
+        reads: Mapping[str, float | None],
         blocked: Mapping[str, tuple[str, float]],
     ) -> list[str]:
-        with self.db.transaction() as cur:
+        with self.db.transaction(soft=True) as cur:  # soft state: no fsync
             shared.beat(cur, beat)
             shared.note_work(cur, reads, blocked)
+            self._beats += 1
+            if self._beats % PRUNE_EVERY == 1:
+                shared.prune_work(cur)
             return shared.live_workers(cur, lease_s)

@@ -55,7 +55,7 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = db.query(
         "SELECT request_id, status, actor, target, attempts, last_error, next_attempt_at,"  # noqa: S608  (clauses are fixed text, values are bound)
-        " queued_at, intent_id, job_id, claim_until"
+        " queued_at, intent_id, job_id, job_note, claim_until"
         f" FROM pq_intents {clause} ORDER BY sort_rank, queued_at, request_id"
         " LIMIT ? OFFSET ?",
         (*params, flt.limit, flt.offset),
@@ -74,6 +74,7 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
             "_work": {
                 "intent_id": r["intent_id"],
                 "job_id": r["job_id"],
+                "job_note": r["job_note"],
                 "claim_until": r["claim_until"],
                 "next_attempt_at": r["next_attempt_at"],
             },
@@ -99,6 +100,10 @@ def slots_of(rank: int, members: int) -> list[str]:
     return [slot for n, slot in enumerate(SLOTS) if n % members == rank % members]
 
 
+# An intent with a damaged or misplaced event is isolated: never due, claimed or followed.
+INTACT = " AND NOT EXISTS (SELECT 1 FROM pq_damaged d WHERE d.aggregate_id = pq_intents.intent_id)"
+
+
 def _in_slots(slots: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
     if slots is None or len(slots) == len(SLOTS):
         return "", ()
@@ -113,7 +118,7 @@ def due(db: ViewDB, now: datetime, limit: int, slots: Sequence[str] | None = Non
         "SELECT request_id FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"  # noqa: S608  (fixed text)
         f" AND claim_until IS NULL AND next_attempt_at <= ?{where}"
         " AND NOT EXISTS (SELECT 1 FROM pq_work w WHERE w.intent_id = pq_intents.intent_id"
-        " AND w.blocked_until > ?) ORDER BY next_attempt_at LIMIT ?",
+        f" AND w.blocked_until > ?){INTACT} ORDER BY next_attempt_at LIMIT ?",
         (now.timestamp(), *params, now.timestamp(), limit),
     )
     return [r["request_id"] for r in rows]
@@ -124,7 +129,7 @@ def claimed(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[
     where, params = _in_slots(slots)
     rows = db.query(
         "SELECT request_id, version FROM pq_intents"  # noqa: S608  (fixed text)
-        f" WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NOT NULL{where}"
+        f" WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NOT NULL{where}{INTACT}"
         " ORDER BY claim_until LIMIT ?",
         (*params, limit),
     )
@@ -136,7 +141,7 @@ def submitted(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> lis
     where, params = _in_slots(slots)
     rows = db.query(
         "SELECT request_id, job_id FROM pq_intents WHERE status = 'SUBMITTED'"  # noqa: S608  (fixed text)
-        f"{where} ORDER BY updated_at LIMIT ?",
+        f"{where}{INTACT} ORDER BY updated_at LIMIT ?",
         (*params, limit),
     )
     return [(r["request_id"], r["job_id"]) for r in rows]

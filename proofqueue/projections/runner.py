@@ -8,7 +8,8 @@ worker wakes on a timer too, so a lost notification cannot stall the views.
 
 An event that cannot be decoded, or whose application fails, never stops the catch-up: it
 is recorded in ``pq_damaged`` (``damage.py``) in the same transaction that moves the
-position past it, and skipped.
+position past it, and skipped. So is an event out of its aggregate's order, the views'
+last applied event found gone or changed, and (on SQLite) a gap in the ids: ``order.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from eventsourcing.persistence import OperationalError
 
 from proofqueue.chaos import maybe_crash
-from proofqueue.projections import damage, tlog
+from proofqueue.projections import damage, order, tlog
 from proofqueue.projections.store import ViewDB
 from proofqueue.projections.views import apply_event, create_schema
 
@@ -43,9 +44,16 @@ class Projector:
         self.mapper = mapper
         self.db = db
         self.as_of = as_of
+        # Versions are checked against the log's order (not in a replay ``as_of`` a moment:
+        # skewed clocks may stamp an aggregate's later event before its earlier one).
+        self.check_order = as_of is None
+        # Every finding about the log's order this projector recorded (``replay --check``).
+        self.findings: list[damage.Damaged] = []
         create_schema(db, [NAME])
         if not tlog.has_tables(db):
             self._create_tlog()
+        if not order.has_tables(db):
+            self._create_order()
 
     def _create_tlog(self) -> None:
         """Create the transparency tree's tables; on a store whose views already hold
@@ -75,9 +83,45 @@ class Projector:
                         tlog.apply_event(cur, event)
                 start = notes[-1].id + 1
 
+    def _create_order(self) -> None:
+        """Create ``pq_heads`` and ``pq_tail``; on a store whose views already hold events,
+        fill them from the log up to the views' position, in the transaction holding it."""
+        with self.db.transaction() as cur:
+            if self.db.dialect == "postgres":
+                cur.run("LOCK TABLE pq_position IN SHARE ROW EXCLUSIVE MODE")
+                if cur.one("SELECT to_regclass('pq_tail') IS NOT NULL AS found")["found"]:  # type: ignore[index]
+                    return  # another process made them first
+            for statement in order.SCHEMA:
+                cur.run(statement)
+            row = cur.one("SELECT position FROM pq_position WHERE name = ?", (NAME,))
+            upto = int(row["position"]) if row else 0
+            heads: dict[str, tuple[int, int]] = {}
+            last = None
+            start = 1
+            while start <= upto:
+                notes = self.recorder.select_notifications(start=start, limit=BATCH, stop=upto)
+                if not notes:
+                    break
+                for note in notes:
+                    key = damage.aggregate_key(note.originator_id)
+                    version = int(note.originator_version)
+                    if version > heads.get(key, (0, 0))[0]:
+                        heads[key] = (version, int(note.id))
+                last = notes[-1]
+                start = int(last.id) + 1
+            order.write_heads(cur, heads)
+            if last is not None and int(last.id) == upto:
+                order.write_tail(cur, NAME, order.tail_of(last))
+
     def position(self) -> int:
         row = self.db.query("SELECT position FROM pq_position WHERE name = ?", (NAME,))
         return int(row[0]["position"]) if row else 0
+
+    def _mark(self) -> tuple[int, order.Tail | None]:
+        """The tracked position and the last notification applied (one query)."""
+        with self.db.reading() as cur:
+            row = cur.one("SELECT position FROM pq_position WHERE name = ?", (NAME,))
+            return (int(row["position"]) if row else 0), order.read_tail(cur, NAME)
 
     def catch_up(
         self, stop: int | None = None, progress: Callable[[int], None] | None = None
@@ -85,26 +129,60 @@ class Projector:
         """Apply every event after the tracked position (up to ``stop``); return how many."""
         applied = 0
         while True:
-            position = self.position()
+            position, tail = self._mark()
             if stop is not None and position >= stop:
                 return applied
-            notes = self.recorder.select_notifications(start=position + 1, limit=BATCH, stop=stop)
-            if not notes:
+            notes = list(
+                self.recorder.select_notifications(
+                    start=max(position, 1), limit=BATCH + 1, stop=stop
+                )
+            )
+            notes, findings, last_tail = self._follow_tail(position, tail, notes)
+            if not notes and not findings:
                 return applied
             events, damaged = self._decode(notes)
+            last = int(notes[-1].id) if notes else position
             try:
-                self._apply(position, notes[-1].id, events, damaged)
+                self._apply(position, last, events, damaged, findings, last_tail)
             except _Moved:
                 continue
             except OperationalError:
                 time.sleep(0.01)  # the store was busy; try again from the tracked position
                 continue
             except Exception:  # an event that decodes but cannot be applied: find it alone
-                if not self._apply_singly(position, notes, events, damaged):
+                if not self._apply_singly(position, notes, events, damaged, findings):
                     continue
             applied += len(notes)
             if progress:
                 progress(applied)
+
+    def _follow_tail(
+        self, position: int, tail: order.Tail | None, notes: list[Any]
+    ) -> tuple[list[Any], list[damage.Damaged], order.Tail | None]:
+        """The notes still to apply, findings about the log's order, and the tail to record
+        when the notes are all applied. The note at ``position`` is the last one applied:
+        the same as then, it is skipped; gone or changed, the aggregate it was is named."""
+        at = notes[0] if notes and int(notes[0].id) == position else None
+        findings: list[damage.Damaged] = []
+        if tail is not None and tail.notification_id == position and position > 0:
+            if at is not None and order.digest(at) == tail.digest:
+                notes = notes[1:]
+            elif tail.digest != order.GONE:  # named once; a later event at the id is new
+                findings.append(order.gone(tail, at))
+        else:
+            notes = [note for note in notes if int(note.id) > position]
+        notes = notes[:BATCH]
+        if self.check_order and order.log_is_sqlite(self.recorder):
+            findings += order.gaps(position, [int(note.id) for note in notes])
+        if notes:
+            return notes, findings, order.tail_of(notes[-1])
+        if findings and tail is not None:
+            return (
+                notes,
+                findings,
+                order.Tail(tail.notification_id, tail.aggregate_id, tail.version, order.GONE),
+            )
+        return notes, findings, tail
 
     def _decode(self, notes: list[Any]) -> tuple[list[tuple[Any, Any]], list[damage.Damaged]]:
         """(note, event) of each decodable note kept (``as_of``), and the damaged ones."""
@@ -126,6 +204,7 @@ class Projector:
         notes: list[Any],
         events: list[tuple[Any, Any]],
         damaged: list[damage.Damaged],
+        findings: list[damage.Damaged],
     ) -> bool:
         """Apply a batch one note per transaction, recording an event whose application
         fails as damaged. False when another runner moved first."""
@@ -135,17 +214,20 @@ class Projector:
             found = by_id.get(int(note.id))
             one = [found] if found else []
             hurt = [bad[int(note.id)]] if int(note.id) in bad else []
+            tail = order.tail_of(note)
             try:
-                self._apply(position, int(note.id), one, hurt)
+                self._apply(position, int(note.id), one, hurt, findings, tail)
             except _Moved:
                 return False
             except OperationalError:
                 return False
             except Exception as exc:  # this event cannot be applied: damaged
                 try:
-                    self._apply(position, int(note.id), [], [damage.of_note(note, exc)])
+                    broken = [damage.of_note(note, exc)]
+                    self._apply(position, int(note.id), [], broken, findings, tail)
                 except (_Moved, OperationalError):
                     return False
+            findings = []  # recorded with the first note
             position = int(note.id)
         return True
 
@@ -155,8 +237,10 @@ class Projector:
         last: int,
         events: list[tuple[Any, Any]],
         damaged: list[damage.Damaged],
+        findings: list[damage.Damaged],
+        tail: order.Tail | None,
     ) -> None:
-        with self.db.transaction() as cur:
+        with self.db.transaction(soft=True) as cur:
             moved = cur.run(
                 "UPDATE pq_position SET position = ? WHERE name = ? AND position = ?",
                 (last, NAME, position),
@@ -165,13 +249,27 @@ class Projector:
                 raise _Moved
             # An aggregate keeps what its events showed before its first damaged one: the
             # events after it are not applied (its trail cannot be proved past it).
-            keys = {str(event.originator_id) for _, event in events}
-            hurt = damage.first_of(cur, sorted(keys))
-            since = {d.aggregate_id: d.notification_id for d in reversed(damaged)}
+            keys = sorted({str(event.originator_id) for _, event in events})
+            hurt = damage.first_of(cur, keys)
+            since = {d.aggregate_id: d.notification_id for d in reversed([*findings, *damaged])}
+            known = order.heads(cur, keys) if self.check_order else {}
+            heads: dict[str, tuple[int, int]] = {}
+            found: list[damage.Damaged] = []
             for note, event in events:
                 key = str(event.originator_id)
                 if key in hurt or since.get(key, int(note.id) + 1) < int(note.id):
                     continue
+                if self.check_order:
+                    previous = heads.get(key) or known.get(key) or (0, 0)
+                    if int(event.originator_version) != previous[0] + 1:
+                        found.append(order.out_of_order(note, previous[0]))
+                        since[key] = int(note.id)
+                        continue
+                    heads[key] = (int(event.originator_version), int(note.id))
                 apply_event(cur, event)
-            damage.record(cur, damaged)
+            damage.record(cur, [*damaged, *findings, *found])
+            order.write_heads(cur, heads)
+            if tail is not None:
+                order.write_tail(cur, NAME, tail)
             maybe_crash("in_projection")
+        self.findings.extend([*findings, *found])

@@ -14,12 +14,19 @@ judged alive by the same clock.
 
 from __future__ import annotations
 
+import logging
+import math
+import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from proofqueue.domain.heartbeat import Heartbeat
 from proofqueue.projections.store import Cursor, ViewDB
+
+log = logging.getLogger("proofqueue")
 
 TABLES = {
     "pq_calls": (
@@ -50,6 +57,8 @@ TABLES = {
     ),
 }
 
+# A read schedule this far in the past is stale: nobody follows that job any more.
+STALE_S = 600.0
 # How long a second's count is kept (the window is far shorter; the rest is for health).
 KEEP_S = 3600
 
@@ -95,24 +104,47 @@ def prune_calls(cur: Cursor) -> None:
     cur.run(f"DELETE FROM pq_calls WHERE second < FLOOR({now}) - ?", (KEEP_S,))  # noqa: S608
 
 
-def window(cur: Cursor, vendor: str, seconds: float) -> Window:
-    """The vendor's calls in the last ``seconds`` seconds, the current one included."""
+def window(cur: Cursor, vendor: str, seconds: float, since: datetime | None = None) -> Window:
+    """The vendor's calls in the last ``seconds`` seconds, the current one included; with
+    ``since`` (when the breaker came back to OK), none of that second or before."""
     now = store_now(cur.db)
+    start = math.floor(since.timestamp()) if since is not None else -1
     row = cur.one(
         "SELECT COALESCE(SUM(calls), 0) AS calls, COALESCE(SUM(failures), 0) AS failures"  # noqa: S608
-        f" FROM pq_calls WHERE vendor = ? AND second > FLOOR({now}) - ?",
-        (vendor, seconds),
+        f" FROM pq_calls WHERE vendor = ? AND second > FLOOR({now}) - ? AND second > ?",
+        (vendor, seconds, start),
     )
     return Window(int(row["calls"]), int(row["failures"])) if row else Window()
 
 
+def live_window(cur: Cursor, vendor: str, seconds: float) -> Window:
+    """The window the vendor's breaker judges now, as the views know its state."""
+    row = cur.one(
+        "SELECT from_state, to_state, at FROM pq_breaker WHERE vendor = ?"
+        " ORDER BY at DESC, seq DESC LIMIT 1",
+        (vendor,),
+    )
+    since = None
+    if row and row["to_state"] == "OK" and row["from_state"] is not None:
+        since = datetime.fromtimestamp(float(row["at"]), UTC)
+    return window(cur, vendor, seconds, since)
+
+
 def note_work(
     cur: Cursor,
-    reads: Mapping[str, float],
+    reads: Mapping[str, float | None],
     blocked: Mapping[str, tuple[str, float]],
 ) -> None:
-    """Record when jobs are read next and which intents cannot be attempted (and why)."""
+    """Record when jobs are read next and which intents cannot be attempted (and why); a
+    job no longer followed (None) and a block that ran out leave no row behind."""
     for intent_id, at in reads.items():
+        if at is None:
+            cur.run(
+                "DELETE FROM pq_work WHERE intent_id = ? AND (blocked_until IS NULL"
+                " OR blocked_until < ?)",
+                (intent_id, time.time()),
+            )
+            continue
         cur.run(
             "INSERT INTO pq_work (intent_id, next_read_at) VALUES (?, ?)"
             " ON CONFLICT (intent_id) DO UPDATE SET next_read_at = excluded.next_read_at",
@@ -125,6 +157,18 @@ def note_work(
             " blocked_until = excluded.blocked_until",
             (intent_id, why, until),
         )
+
+
+def prune_work(cur: Cursor) -> None:
+    """Drop rows that say nothing current: no block in force and no read due in the last
+    ``STALE_S`` (a followed job is read far more often: its worker stopped, or it settled
+    before that worker's next heartbeat)."""
+    now = time.time()
+    cur.run(
+        "DELETE FROM pq_work WHERE (blocked_until IS NULL OR blocked_until < ?)"
+        " AND (next_read_at IS NULL OR next_read_at < ?)",
+        (now, now - STALE_S),
+    )
 
 
 def work_of(cur: Cursor, intent_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -200,3 +244,42 @@ def ensure_tables(db: ViewDB, tables: Iterable[str] = TABLES) -> None:
         for name in missing:
             for statement in TABLES[name]:
                 cur.run(statement)
+
+
+def store_time(db: ViewDB) -> float:
+    """The store's clock now, in seconds since the epoch."""
+    row = db.query(f"SELECT {store_now(db)} AS now")
+    return float(row[0]["now"])
+
+
+class StoreClock:
+    """The store's time, read through this process's clock: every process on one
+    PostgreSQL store schedules by the server's clock, so a host whose clock runs minutes
+    ahead neither delays nor hastens the others' work. The offset is measured at once and
+    again every ``resync_s``; a failed measurement keeps the last one."""
+
+    def __init__(self, db: ViewDB, resync_s: float = 60.0) -> None:
+        self.db = db
+        self.resync_s = resync_s
+        self.offset = timedelta(0)
+        self._synced_at = -math.inf
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        if time.monotonic() - self._synced_at >= self.resync_s:
+            self.sync()
+        return datetime.now(UTC) + self.offset
+
+    def sync(self) -> None:
+        with self._lock:
+            if time.monotonic() - self._synced_at < self.resync_s:
+                return  # another thread measured it meanwhile
+            self._synced_at = time.monotonic()
+            try:
+                before = time.time()
+                server = store_time(self.db)
+                after = time.time()
+            except Exception:  # the store is away: keep the last offset, try again later
+                log.warning("could not read the store's clock; keeping the last offset")
+                return
+            self.offset = timedelta(seconds=server - (before + after) / 2)

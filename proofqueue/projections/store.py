@@ -26,22 +26,34 @@ class ViewDB:
         return statement.replace("?", "%s") if self.dialect == "postgres" else statement
 
     @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        """A write transaction; SQLite takes the write lock at once (BEGIN IMMEDIATE)."""
+    def transaction(self, *, soft: bool = False) -> Iterator[Cursor]:
+        """A write transaction; SQLite takes the write lock at once (BEGIN IMMEDIATE).
+
+        ``soft``: the commit need not survive a power cut (no fsync), though it stays
+        atomic and survives a crash of this process. For what is rebuilt from the log (the
+        views and their position, written together) and soft state (heartbeats, counts of
+        calls): losing the last of those to a power cut loses nothing."""
+        soft = soft or not self.durable
         if self.dialect == "sqlite":
             with self.datastore.get_connection(commit=True) as conn:
                 cursor = conn.cursor()
-                if not self.durable:
-                    cursor.execute("PRAGMA synchronous = OFF")
-                cursor.execute("BEGIN IMMEDIATE")
+                if soft:  # in WAL mode NORMAL syncs at checkpoints only
+                    cursor.execute(f"PRAGMA synchronous = {'NORMAL' if self.durable else 'OFF'}")
                 try:
-                    yield Cursor(cursor, self)
-                except BaseException:
-                    conn.rollback()
-                    raise
-                conn.commit()
+                    cursor.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield Cursor(cursor, self)
+                    except BaseException:
+                        conn.rollback()
+                        raise
+                    conn.commit()
+                finally:
+                    if soft and self.durable:  # the pooled connection writes the log too
+                        cursor.execute("PRAGMA synchronous = FULL")
         else:
             with self.datastore.transaction(commit=True) as cursor:
+                if soft:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
                 yield Cursor(cursor, self)
 
     @contextmanager
@@ -66,6 +78,11 @@ class Cursor:
     def run(self, statement: str, params: Sequence[Any] = ()) -> int:
         self.raw.execute(self.db.sql(statement), tuple(params))
         return int(self.raw.rowcount)
+
+    def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows``."""
+        if rows:
+            self.raw.executemany(self.db.sql(statement), [tuple(row) for row in rows])
 
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.raw.execute(self.db.sql(statement), tuple(params))

@@ -5,6 +5,7 @@ the breaker's transitions. Tables are plain SQL that runs on SQLite and PostgreS
     pq_intents    one row per intent: status, attempts, last error, next attempt, ...
     pq_breaker    one row per breaker event: vendor, state moves and their reasons
     pq_damaged    stored events the catch-up could not decode or apply, skipped (damage.py)
+    pq_metrics, pq_backlog_moves   counters and the backlog's history (series.py)
     pq_tlog_*     the transparency tree over terminal receipts and its checkpoints
                   (``tlog.py``; created apart, so stores with older views get them too)
 
@@ -21,7 +22,7 @@ from typing import Any
 from proofqueue.domain.breaker_log import BreakerLog
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.transparency_log import TransparencyLog
-from proofqueue.projections import damage, tlog
+from proofqueue.projections import damage, series, tlog
 from proofqueue.projections.store import Cursor, ViewDB
 
 # Tables added after the first release: created on stores whose views exist already.
@@ -42,6 +43,7 @@ TABLES = {
         "INSERT INTO pq_counts (status, n) SELECT status, COUNT(*) FROM pq_intents GROUP BY status",
     ),
     "pq_damaged": (damage.TABLE,),
+    **series.TABLES,
 }
 
 # Indexes added after the first release: created on stores whose views exist already.
@@ -57,6 +59,9 @@ INDEXES = (
         WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NOT NULL""",
     ),
 )
+
+# Columns added after the first release: added to stores whose views exist already.
+COLUMNS = (("pq_intents", "job_note", "TEXT"),)
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS pq_position (
@@ -78,7 +83,8 @@ SCHEMA = (
         job_id TEXT,
         deliverable_id TEXT,
         settled_at DOUBLE PRECISION,
-        version INTEGER NOT NULL)""",
+        version INTEGER NOT NULL,
+        job_note TEXT)""",
     "CREATE INDEX IF NOT EXISTS pq_intents_rank ON pq_intents (sort_rank, queued_at)",
     "CREATE INDEX IF NOT EXISTS pq_intents_actor ON pq_intents (actor, sort_rank, queued_at)",
     "CREATE INDEX IF NOT EXISTS pq_intents_target ON pq_intents (target, sort_rank, queued_at)",
@@ -141,6 +147,18 @@ def _indexes(db: ViewDB) -> set[str]:
     return {str(r["name"]) for r in rows}
 
 
+def _columns(db: ViewDB, table: str) -> set[str]:
+    if db.dialect == "postgres":
+        rows = db.query(
+            "SELECT column_name AS name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ?",
+            (table,),
+        )
+    else:
+        rows = db.query(f"PRAGMA table_info({table})")
+    return {str(r["name"]) for r in rows}
+
+
 def create_schema(db: ViewDB, names: Iterable[str]) -> None:
     """Create the views' tables once. Processes starting together serialize on a lock (on
     PostgreSQL an advisory lock), and DDL is skipped once the tables exist: it would take
@@ -159,6 +177,11 @@ def create_schema(db: ViewDB, names: Iterable[str]) -> None:
         for statement in statements
     ]
     missing += [statement for name, statement in INDEXES if name not in _indexes(db)]
+    missing += [
+        f"ALTER TABLE {table} ADD COLUMN {column} {kind}"
+        for table, column, kind in COLUMNS
+        if column not in _columns(db, table)
+    ]
     if missing:
         with db.transaction() as cur:
             if db.dialect == "postgres":
@@ -226,9 +249,10 @@ def apply_event(cur: Cursor, event: object) -> None:
 
 def _apply_intent(cur: Cursor, event: Any) -> None:
     key = str(event.originator_id)
-    before = cur.one("SELECT status FROM pq_intents WHERE intent_id = ?", (key,))
+    before = cur.one("SELECT status, claim_until FROM pq_intents WHERE intent_id = ?", (key,))
     _apply_row(cur, event, key)
     after = cur.one("SELECT status FROM pq_intents WHERE intent_id = ?", (key,))
+    series.apply_intent(cur, event, before, after)
     old, new = before and before["status"], after and after["status"]
     if old != new:
         if old:
@@ -270,9 +294,14 @@ def _apply_row(cur: Cursor, event: Any, key: str) -> None:
     elif isinstance(event, Intent.Submitted):
         cur.run(
             "UPDATE pq_intents SET status = 'SUBMITTED', sort_rank = 2, job_id = ?,"
-            " next_attempt_at = NULL, claim_until = NULL, updated_at = ?, version = ?"
-            " WHERE intent_id = ?",
+            " job_note = NULL, next_attempt_at = NULL, claim_until = NULL, updated_at = ?,"
+            " version = ? WHERE intent_id = ?",
             (event.job_id, *common),
+        )
+    elif isinstance(event, Intent.JobUnresolved):
+        cur.run(
+            "UPDATE pq_intents SET job_note = ?, updated_at = ?, version = ? WHERE intent_id = ?",
+            (event.detail, *common),
         )
     elif isinstance(event, Intent.Settled):
         cur.run(

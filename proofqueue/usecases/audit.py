@@ -17,7 +17,7 @@ from proofqueue.domain.chained import event_fields
 from proofqueue.domain.errors import IntentNotFound, TrailDamaged
 from proofqueue.domain.intent import Intent, intent_id
 from proofqueue.domain.proof import ChainChecker, ChainLink
-from proofqueue.projections import queries
+from proofqueue.projections import damage, order, queries
 from proofqueue.usecases import reads
 from proofqueue.usecases.shapes import Trail, TrailEvent
 
@@ -115,12 +115,34 @@ def verify(parts: Components, request_ids: Sequence[str] = ()) -> VerifyReport:
             if not recorder.select_events(key, limit=1):
                 raise IntentNotFound(request_id)
             named[key] = request_id
-        return _verify(parts.log.mapper, recorder, named, name_of)
-    everyone = {note.originator_id: "" for note in whole_log(recorder)}
-    report = _verify(parts.log.mapper, recorder, everyone, name_of)
+        with parts.db.reading() as cur:
+            heads = order.heads(cur, [str(key) for key in named])
+        report = _verify(parts.log.mapper, recorder, named, name_of)
+        return _with(report, order.check_heads(recorder, heads), name_of)
+    # The views' last applied events first: the log only grows while it is walked.
+    walk = order.LogWalk(order.all_heads(parts.db), gaps_are_damage=order.log_is_sqlite(recorder))
+    everyone: dict[Any, str] = {}
+    for note in whole_log(recorder):
+        everyone.setdefault(note.originator_id, "")
+        walk.see(note)
+    report = _with(_verify(parts.log.mapper, recorder, everyone, name_of), walk.finish(), name_of)
     if report.intents == 0:  # nothing was verified: never report that as success
         return VerifyReport(0, report.events, [*report.problems, _empty_log(report.events)])
     return report
+
+
+def _with(
+    report: VerifyReport, findings: list[damage.Damaged], name_of: Callable[[Any], str]
+) -> VerifyReport:
+    """The report with the log-order findings about intents whose chain verifies (a chain
+    that does not is named once, by its first bad event)."""
+    chains = {problem.request_id for problem in report.problems}
+    extra = []
+    for item in findings:
+        name = "(log)" if item.aggregate_id == order.LOG else name_of(item.aggregate_id)
+        if name not in chains:
+            extra.append(Problem(name, item.version, "-", item.reason))
+    return VerifyReport(report.intents, report.events, [*report.problems, *extra])
 
 
 def _empty_log(events: int) -> Problem:

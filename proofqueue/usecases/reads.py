@@ -98,7 +98,8 @@ def _why(
 ) -> str:
     if row["status"] == "SUBMITTED":
         at = queries.iso(noted.get("next_read_at")) or "the next worker round"
-        return f"job {work['job_id']} at the vendor, next read at {at}"
+        note = f": {work['job_note']}" if work.get("job_note") else ""
+        return f"job {work['job_id']} at the vendor, next read at {at}{note}"
     if work["claim_until"] is not None:
         worker = parts.log.intent(row["request_id"]).claimed_by or "an unknown worker"
         gone = "" if worker in alive else " (gone)"
@@ -134,7 +135,7 @@ def health(parts: Components) -> Health:
     vendor = parts.guard.vendor if parts.vendor is not None else None
     with parts.db.reading() as cur:
         vendor = vendor or shared.latest_vendor(cur)
-        live = shared.window(cur, vendor, window_s) if vendor else shared.Window()
+        live = shared.live_window(cur, vendor, window_s) if vendor else shared.Window()
     view = queries.health(
         parts.db,
         parts.clock(),

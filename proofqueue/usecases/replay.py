@@ -14,7 +14,7 @@ from pydantic import JsonValue
 
 from proofqueue.bootstrap import Components
 from proofqueue.domain.errors import InvalidInput
-from proofqueue.projections import queries
+from proofqueue.projections import order, queries
 from proofqueue.projections.compare import compare_views
 from proofqueue.projections.runner import Projector
 from proofqueue.projections.store import sqlite_viewdb
@@ -75,6 +75,9 @@ def replay(
                     differences = compare_views(parts.db, fresh)
                     if parts.projector.position() == target:
                         break
+                # The log's own order, as the rebuild found it: a problem even where the
+                # live views made the same finding.
+                differences += order.describe(fresh, rebuilt.findings)
             else:
                 events = rebuilt.catch_up(progress=progress)
             report = ReplayReport(

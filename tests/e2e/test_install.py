@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-EXTRAS_MODULES = ("starlette", "uvicorn", "psycopg")
+EXTRAS_MODULES = ("starlette", "uvicorn", "psycopg", "mcp")
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,7 @@ def test_the_readme_example_runs_on_the_core(core_venv: Path, tmp_path: Path) ->
         (("serve",), {}, "server"),
         (("vendor-sim",), {}, "server"),
         (("demo",), {}, "server"),
+        (("mcp", "--actor", "agent-1"), {}, "mcp"),
         (("list",), {"PROOFQUEUE_STORE": "postgresql://u:p@127.0.0.1:9/db"}, "postgres"),
     ],
 )

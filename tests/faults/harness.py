@@ -67,13 +67,21 @@ WORKER_ENV = {
     "PROOFQUEUE_BREAKER_OPEN_S": "1.5",
     "PROOFQUEUE_BREAKER_MAX_OPEN_S": "4",
 }
-# Phases 1 and 3: about a quarter of the vendor calls fail, too few to trip the breaker.
+# Phases 1 and 3: about a quarter of the vendor calls fail, too few to trip the breaker;
+# among them hostile answers (a 303 or a huge or malformed job id after the job was made,
+# bodies that never finish or exceed the cap). Some reads of a completed job come without
+# its deliverable (recorded once as JobUnresolved, then read again).
 VENDOR_FAULTS: dict[str, Any] = {
-    "fail_before": 0.05,
-    "fail_after": 0.05,
-    "timeout_rate": 0.04,
-    "reset_rate": 0.05,
-    "rate_limit": 0.05,
+    "fail_before": 0.035,
+    "fail_after": 0.035,
+    "timeout_rate": 0.025,
+    "reset_rate": 0.035,
+    "rate_limit": 0.035,
+    "redirect_after": 0.02,
+    "bad_job_id": 0.02,
+    "drip_rate": 0.015,
+    "oversized_rate": 0.015,
+    "no_deliverable_rate": 0.1,
 }
 HEALTHY: dict[str, Any] = {
     **dict.fromkeys(VENDOR_FAULTS, 0.0),
@@ -357,6 +365,11 @@ def fault_counts(requests: Mapping[str, int]) -> dict[str, int]:
         "reset": requests.get("reset", 0) + requests.get("reset_after", 0),
         "rate_limited": requests.get("rate_limited", 0),
         "outage": requests.get("outage", 0),
+        "303_after": requests.get("create_303_after", 0),
+        "bad_job_id": requests.get("create_bad_id_after", 0),
+        "drip": requests.get("drip", 0),
+        "oversized": requests.get("oversized", 0),
+        "no_deliverable": requests.get("get_no_deliverable", 0),
     }
 
 

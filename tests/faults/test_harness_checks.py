@@ -74,6 +74,11 @@ def test_fault_counts_group_the_simulators_outcomes() -> None:
         "reset_after": 64,
         "rate_limited": 128,
         "outage": 256,
+        "create_303_after": 3,
+        "create_bad_id_after": 5,
+        "drip": 6,
+        "oversized": 9,
+        "get_no_deliverable": 10,
         "create_201": 1000,
     }
     assert fault_counts(requests) == {
@@ -83,4 +88,9 @@ def test_fault_counts_group_the_simulators_outcomes() -> None:
         "reset": 96,
         "rate_limited": 128,
         "outage": 256,
+        "303_after": 3,
+        "bad_job_id": 5,
+        "drip": 6,
+        "oversized": 9,
+        "no_deliverable": 10,
     }

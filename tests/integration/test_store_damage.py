@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from proofqueue import ProofQueue, Settings
+from proofqueue import ProofQueue, Settings, Status
+from proofqueue.projections import shared
 from proofqueue.testing import FakeVendor
 from tests.integration.helpers import Clock, Ran, RawStore, make_trail, open_queue, run_cli
 
@@ -175,3 +176,38 @@ def test_a_damaged_breaker_event_does_not_stop_submit_or_the_worker(store: str) 
     with worker_queue(store, vendor) as pq:
         pq.record("b-2", actor="a", target="0xP/logo", params={})
         settle_all(pq, vendor, {"b-1", "b-2"})
+
+
+def test_a_drained_queue_leaves_no_read_schedules_behind(store: str) -> None:
+    """Each followed job's next read is noted for ``waiting_for``; once settled, its row in
+    ``pq_work`` goes with the next heartbeat, and a row nobody updates any more goes with the
+    periodic prune (the table does not grow with the log)."""
+    vendor = FakeVendor()
+    wanted = {f"drain-{n}" for n in range(6)}
+
+    def rows() -> int:
+        return len(pq.parts.db.query("SELECT intent_id FROM pq_work"))
+
+    def wait(condition: Callable[[], bool]) -> None:
+        until = time.monotonic() + 20
+        while not condition() and time.monotonic() < until:
+            time.sleep(0.1)
+
+    with worker_queue(store, vendor) as pq:
+        for rid in sorted(wanted):
+            pq.record(rid, actor="agent", target="0xP/logo", params={})
+        with pq.worker(concurrency=2):
+            wait(lambda: rows() == len(wanted))  # every job bought, none done
+            assert rows() == len(wanted)
+            for job in list(vendor.jobs.values()):
+                vendor.set_phase(job.job_id, "COMPLETED", f"d-{job.job_id}")
+            wait(lambda: rows() == 0)
+            assert {pq.receipt(rid).status for rid in wanted} == {Status.SETTLED}
+            assert rows() == 0
+        with pq.parts.db.transaction() as cur:  # a row left by a worker that went away
+            cur.run(
+                "INSERT INTO pq_work (intent_id, next_read_at) VALUES (?, ?)",
+                ("gone", time.time() - shared.STALE_S - 1),
+            )
+            shared.prune_work(cur)
+        assert rows() == 0

@@ -128,5 +128,6 @@ def test_verify_all_names_an_intent_whose_moved_in_event_precedes_its_own_events
     ran = run_cli(store, "verify", "--all")
 
     assert ran.code == 1, str(ran)
-    assert broken(ran.stdout) == [("order-b", 3)], str(ran)
+    # order-a's event 4, which the views had applied, is named gone from order-a too.
+    assert broken(ran.stdout) == [("order-b", 3), ("order-a", 4)], str(ran)
     assert "checked 3 intents" in ran.stdout, str(ran)

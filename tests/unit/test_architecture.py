@@ -8,12 +8,17 @@
     bootstrap    -> adapters, process, projections, ports, domain, settings
     usecases     -> bootstrap, process, projections, ports, domain, settings
     api, facade  -> bootstrap, usecases, process, ports, domain, settings (api also facade)
+    aio          -> api, facade, bootstrap, usecases, process, ports, domain, settings
     entrypoints  -> the facade (proofqueue, api), settings, domain, testing, offline
     offline      -> domain, adapters          (checks a receipt with no store)
     testing      -> ports, domain
 
 ``proofqueue.chaos`` (crash points for fault runs) imports nothing of ours and may be used
 anywhere. Imports under ``if TYPE_CHECKING:`` count too.
+
+The MCP SDK (the ``proofqueue[mcp]`` extra) is imported by ``proofqueue.entrypoints.mcp``
+only, and there never at the top of ``mount`` (which the HTTP app imports): the core and
+``serve`` load without it.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ ALLOWED: dict[str, set[str]] = {
     "usecases": {"bootstrap", "process", "projections", "ports", "domain", "settings"},
     "api": {"bootstrap", "usecases", "process", "ports", "domain", "settings", "facade"},
     "facade": {"bootstrap", "usecases", "process", "ports", "domain", "settings"},
-    "root": {"api", "usecases", "ports", "domain", "settings"},
+    "aio": {"api", "facade", "bootstrap", "usecases", "process", "ports", "domain", "settings"},
+    "root": {"api", "aio", "usecases", "ports", "domain", "settings"},
     "entrypoints": {"root", "api", "settings", "domain", "testing", "offline"},
     "offline": {"domain", "adapters"},
     "testing": {"ports", "domain"},
@@ -103,6 +109,43 @@ def test_each_module_imports_only_in_the_allowed_directions(module: str, path: P
 def test_every_layer_of_the_package_is_known() -> None:
     """A new top-level module or package must be placed in the table above."""
     assert {layer_of(module) for module, _ in modules()} <= set(ALLOWED)
+
+
+SDK = {"mcp", "mcp_types"}
+MCP_PACKAGE = "proofqueue.entrypoints.mcp"
+# Modules of that package imported by the HTTP app: no SDK import at their top level.
+SDK_FREE = {"proofqueue.entrypoints.mcp", "proofqueue.entrypoints.mcp.mount"}
+
+
+def sdk_imports(source: str, top_level_only: bool = False) -> set[str]:
+    """The MCP SDK modules ``source`` imports (anywhere, or at its top level only)."""
+    tree = ast.parse(source)
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    names: list[str] = []
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.append(node.module)
+    return {name for name in names if name.split(".")[0] in SDK}
+
+
+@pytest.mark.parametrize(("module", "path"), modules(), ids=[m for m, _ in modules()])
+def test_only_the_mcp_entry_point_imports_the_mcp_sdk(module: str, path: Path) -> None:
+    """The SDK is an optional extra: imported in ``entrypoints.mcp`` only, and not at the
+    top of the modules the HTTP app imports."""
+    source = path.read_text()
+    if module in SDK_FREE:
+        assert sdk_imports(source, top_level_only=True) == set()
+    elif not (module == MCP_PACKAGE or module.startswith(MCP_PACKAGE + ".")):
+        assert sdk_imports(source) == set()
+
+
+def test_the_sdk_import_check_can_fail() -> None:
+    """An SDK import is found, at the top level and inside a function."""
+    assert sdk_imports("from mcp.server import MCPServer") == {"mcp.server"}
+    assert sdk_imports("def f():\n    import mcp_types\n") == {"mcp_types"}
+    assert sdk_imports("def f():\n    import mcp_types\n", top_level_only=True) == set()
 
 
 @pytest.mark.parametrize(

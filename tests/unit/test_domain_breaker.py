@@ -280,6 +280,8 @@ def test_passing_probes_close_the_breaker_and_say_so() -> None:
     assert breaker.trips == 0
     assert breaker.window == ()
     assert breaker.stats(at(21), POLICY) == (0.0, 0)
+    assert breaker.ok_since == at(21)  # the shared window counts nothing from before
+    assert Breaker.after(move).ok_since == at(21)
 
 
 def test_failing_probes_reopen_the_breaker_and_say_so() -> None:
@@ -365,6 +367,8 @@ def test_after_rebuilds_the_breaker_a_transition_left() -> None:
     assert adopted.since == at(5)
     assert adopted.open_until == at(20)
     assert adopted.trips == 1
+    assert adopted.ok_since is None
+    assert Breaker(since=T0).ok_since is None  # never away: the whole window counts
 
 
 # -- a random walk --------------------------------------------------------------------------

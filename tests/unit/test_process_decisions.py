@@ -299,7 +299,20 @@ def test_the_last_lookup_decides_between_the_job_found_failing_and_waiting(
 
 READ_TABLE: list[tuple[str, JobOutcome, int, Decision]] = [
     ("completed", Job("job-1", "COMPLETED", "d-1"), 0, Settle("d-1", "COMPLETED")),
-    ("completed, no deliverable yet", Job("job-1", "COMPLETED"), 0, PollAgain(1.0, 0)),
+    (
+        "completed, no deliverable: unclear, read less often",
+        Job("job-1", "COMPLETED"),
+        0,
+        PollAgain(
+            10.0, 0, "vendor answered COMPLETED without a deliverable for job job-1", "COMPLETED"
+        ),
+    ),
+    (
+        "unknown phase: unclear, read less often",
+        Job("job-1", "PAUSED"),
+        0,
+        PollAgain(10.0, 0, "vendor answered an unknown phase 'PAUSED' for job job-1", "PAUSED"),
+    ),
     ("rejected", Job("job-1", "REJECTED"), 0, Fail("rejected", "vendor REJECTED job job-1")),
     ("expired", Job("job-1", "EXPIRED"), 0, Fail("expired", "vendor EXPIRED job job-1")),
     ("in progress", Job("job-1", "TRANSACTION"), 0, PollAgain(1.0, 0)),

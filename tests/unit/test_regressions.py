@@ -272,3 +272,18 @@ def test_a_heartbeat_reports_only_the_read_schedules_that_moved() -> None:
     assert polls.next_reads() == {}
     polls.again("a", PollAgain(1.0, 0))
     assert len(polls.next_reads()) == 1
+
+
+def test_a_job_no_longer_followed_is_reported_once_so_its_row_goes() -> None:
+    """A settled job's read schedule is reported as None once (the heartbeat deletes its
+    ``pq_work`` row), then never again."""
+    from proofqueue.domain.intent import intent_id
+    from proofqueue.process.polls import Polls
+
+    polls = Polls(poll_s=0.5)
+    polls.due_in("a")
+    polls.due_in("b")
+    polls.next_reads()
+    polls.done("a")
+    assert polls.next_reads() == {str(intent_id("a")): None}
+    assert polls.next_reads() == {}

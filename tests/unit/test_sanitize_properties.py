@@ -90,9 +90,13 @@ def test_a_generated_secret_header_value_never_survives(
 
 
 # Secrets of any characters, for JSON echoes: unicode, quotes, backslashes, slashes.
+SCAFFOLD = '{"error":"invalid","echo":{"password":}}'
 echo_secrets = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=3, max_size=30
-).filter(lambda s: s.strip() != "" and REDACTED not in s)
+).filter(
+    # Nor a piece of what stays around it (the placeholder, the body's own words).
+    lambda s: s.strip() != "" and REDACTED not in s and s not in SCAFFOLD + REDACTED
+)
 ENCODINGS = {
     "ascii": lambda s: json.dumps(s),
     "utf8": lambda s: json.dumps(s, ensure_ascii=False),

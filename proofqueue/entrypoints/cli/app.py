@@ -91,7 +91,7 @@ def errors() -> Iterator[None]:
 # retry and cancel, below), creating nothing.
 # (``create`` is ``token create``: a new deployment makes its tokens first; ``hold`` is
 # ``vendor hold``: an operator may hold the vendor before any worker starts.)
-CREATING_COMMANDS = frozenset({"submit", "worker", "serve", "create", "hold"})
+CREATING_COMMANDS = frozenset({"submit", "worker", "serve", "mcp", "create", "hold"})
 # Operator actions on one intent: on a store that does not exist there is no such intent,
 # so they answer exit 3 (unknown request_id), still creating nothing. A bad store setting
 # (a missing folder, a file that is not a store) stays exit 2 like everywhere else.
@@ -105,7 +105,7 @@ def _vendor_needed(ctx: click.Context | None) -> str | None:
     name = ctx.command.name if ctx is not None else None
     if name == "worker":
         return "the worker needs a vendor: set PROOFQUEUE_VENDOR_URL to the vendor's base URL"
-    if name == "serve" and ctx is not None and ctx.params.get("with_worker"):
+    if name in ("serve", "mcp") and ctx is not None and ctx.params.get("with_worker"):
         return "--with-worker needs PROOFQUEUE_VENDOR_URL"
     return None
 

@@ -90,7 +90,7 @@ def serve(
     or SIGINT. Refuses to start while no access token exists (`proofqueue token create`),
     unless --insecure-local on a loopback address."""
     with errors():
-        need("server", "uvicorn", "starlette")
+        need("server", "uvicorn", "starlette", "jinja2")
     import uvicorn
 
     from proofqueue.entrypoints.http import close_app, create_app

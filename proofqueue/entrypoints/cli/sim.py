@@ -140,6 +140,42 @@ def _windows(
     help="A provider/offering sold; others get 404. Repeatable. None given: any is sold.",
 )
 @click.option(
+    "--redirect-after",
+    type=_RATE,
+    metavar="RATE",
+    default=0.0,
+    help="RATE of creates answered 303 (Location: the job) after the job was made.",
+)
+@click.option(
+    "--bad-job-id",
+    type=_RATE,
+    metavar="RATE",
+    default=0.0,
+    help="RATE of creates answered, after the job was made, with a 100 KB job id or one"
+    " holding line breaks.",
+)
+@click.option(
+    "--drip-rate",
+    type=_RATE,
+    metavar="RATE",
+    default=0.0,
+    help="RATE of calls whose answer never finishes: a byte every 0.1 s for --hang-seconds.",
+)
+@click.option(
+    "--oversized-rate",
+    type=_RATE,
+    metavar="RATE",
+    default=0.0,
+    help="RATE of calls answered with a body past any client's cap (3 MiB of padding).",
+)
+@click.option(
+    "--no-deliverable-rate",
+    type=_RATE,
+    metavar="RATE",
+    default=0.0,
+    help="RATE of reads of a COMPLETED job answered without its deliverable.",
+)
+@click.option(
     "--seed", type=int, metavar="N", default=None, help="Seed for reproducible fault draws."
 )
 def vendor_sim(**options: object) -> None:

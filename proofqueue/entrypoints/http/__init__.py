@@ -16,6 +16,8 @@
     GET  /replay[?check=true][&as_of=T] auditor                      replay report
     GET  /tlog/checkpoint               anyone                       the latest signed checkpoint
     GET  /openapi.json                  anyone                       this description
+    GET  /metrics                       operator, auditor            Prometheus text (``metrics``)
+    GET  /console, /console/...         see ``proofqueue.entrypoints.console``: the web console
 
 Every request but ``/openapi.json`` and ``/tlog/checkpoint`` carries ``Authorization:
 Bearer <token>`` (``proofqueue token create``); 401 without a valid one, 403 when the role

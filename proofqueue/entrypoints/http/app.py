@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from proofqueue.api import ProofQueue
 from proofqueue.domain.access import Action
@@ -17,8 +17,11 @@ from proofqueue.entrypoints.http.auth import Gate
 from proofqueue.entrypoints.http.guard import Guard
 from proofqueue.entrypoints.http.hosts import allowed_hosts
 from proofqueue.entrypoints.http.intents import IntentRoutes
+from proofqueue.entrypoints.http.metrics import MetricsRoute
 from proofqueue.entrypoints.http.pools import Pools
 from proofqueue.entrypoints.http.status import StatusRoutes
+from proofqueue.entrypoints.mcp.mount import PATH as MCP_PATH
+from proofqueue.entrypoints.mcp.mount import McpMount
 
 
 class Api:
@@ -33,12 +36,16 @@ class Api:
         self.operator = OperatorRoutes(pq, self.pools)
         self.audit = AuditRoutes(pq, self.pools)
         self.status = StatusRoutes(pq, self.pools)
+        self.metrics = MetricsRoute(pq, self.pools)
 
     def close(self) -> None:
         """Stop the thread pools (see ``Pools.close``)."""
         self.pools.close()
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
+        # Imported here: the console's modules import this package's (gate, pools, parsing).
+        from proofqueue.entrypoints.console.routes import console_routes
+
         r = self.gate.route
         intents, operator, audit, status = self.intents, self.operator, self.audit, self.status
         return [
@@ -72,6 +79,8 @@ class Api:
             Route("/workers", r(Action.LIST, status.workers), methods=["GET"]),
             Route("/verify", r(Action.VERIFY, audit.verify), methods=["GET"]),
             Route("/replay", r(Action.REPLAY, audit.replay), methods=["GET"]),
+            Route("/metrics", r(Action.LIST, self.metrics.metrics), methods=["GET"]),
+            *console_routes(self.pq, self.pools, self.gate),
         ]
 
 
@@ -89,8 +98,10 @@ def create_app(
     user, with every role; ``serve`` allows it on loopback only. Call ``close_app`` when the
     server has stopped."""
     api = Api(pq, insecure_local=insecure_local)
+    mcp = McpMount(pq, api.pools, api.gate)  # MCP (streamable HTTP), the same tokens
     app = Starlette(
-        routes=api.routes(),
+        routes=[*api.routes(), Route(MCP_PATH, mcp, methods=["POST"])],
+        lifespan=mcp.lifespan,
         middleware=[Middleware(Guard, hosts=allowed_hosts(host, allowed_host))],
         exception_handlers={HTTPException: http_error},
     )

@@ -1,7 +1,8 @@
 """The ASGI middleware in front of every route: ``Guard``.
 
 It applies the Host and Origin rules of ``hosts`` before anything else (403), marks every
-answer ``Cache-Control: no-store`` and ``X-Content-Type-Options: nosniff``, and turns
+answer ``Cache-Control: no-store``, ``X-Content-Type-Options: nosniff`` and the strict
+``Content-Security-Policy``, ``X-Frame-Options: DENY`` and ``Referrer-Policy`` of ``CSP``, and turns
 anything unexpected into a logged JSON 500 (``internal error``, never a traceback). It
 never adds a CORS header.
 """
@@ -17,6 +18,18 @@ from proofqueue.entrypoints.http.answers import error
 from proofqueue.entrypoints.http.hosts import host_problem, origin_problem
 
 log = logging.getLogger("proofqueue.http")
+
+# On every answer (the web console's page is the one that needs them): scripts and styles
+# from this server only, nothing inline, never framed, no referrer sent along.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
+    " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+PAGE_HEADERS = (
+    (b"content-security-policy", CSP.encode("ascii")),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
 
 
 class Guard:
@@ -54,6 +67,7 @@ class Guard:
                     *message.get("headers", []),
                     (b"cache-control", b"no-store"),
                     (b"x-content-type-options", b"nosniff"),
+                    *PAGE_HEADERS,
                 ]
             await send(message)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from proofqueue.entrypoints.console.described import CONSOLE_PATHS
 from proofqueue.entrypoints.http.parsing import MAX_LIMIT, MAX_OFFSET, MAX_WAIT_S
 
 _ERROR = {
@@ -244,6 +245,13 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/mcp": {
+            "post": _op(
+                "Model Context Protocol, streamable HTTP (JSON answers): the agents' tools",
+                "every role; each tool checks its own (list_intents: operator, auditor)",
+                {"200": _answer("a JSON-RPC answer", {"type": "object"})},
+            )
+        },
         "/openapi.json": {
             "get": {
                 "summary": "This description",
@@ -251,5 +259,18 @@ OPENAPI: dict[str, Any] = {
                 "responses": {"200": _answer("OpenAPI 3.1", {"type": "object"})},
             }
         },
+        "/metrics": {
+            "get": _op(
+                "Prometheus text (exposition format 0.0.4), computed from the views",
+                "operator, auditor",
+                {
+                    "200": {
+                        "description": "metrics",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            )
+        },
+        **CONSOLE_PATHS,
     },
 }

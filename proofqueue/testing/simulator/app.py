@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .config import SimConfig, changed_config
-from .faults import Dice, DroppedConnection, Pauses
+from .faults import Dice, Dripping, DroppedConnection, Pauses, bad_job_id, oversized
 from .jobs import Ledger, Order, read_order
 
 
@@ -97,13 +97,19 @@ class Simulator:
             return self._answer("create_500_after", _error(500, "vendor error (after create)"))
         if fault == "reset":
             return self._drop("reset_after")
+        if fault == "redirect_after":  # the job is made; the answer only points elsewhere
+            where = {"Location": f"/acp/jobs/{job_id}"}
+            return self._answer("create_303_after", Response(status_code=303, headers=where))
+        if fault == "bad_job_id":
+            job_id = bad_job_id(huge=self._dice.coin())
+            outcome = "create_bad_id_after"
         headers = {"Idempotent-Replayed": "true"} if status == 200 else None
         body = JSONResponse({"data": {"jobId": job_id}}, status_code=status, headers=headers)
         if fault == "timeout":
             self._ledger.count("timeout")  # now, not when the hang ends: stats show it at once
             await self._pauses.pause(config.hang_seconds)
             return body
-        return self._answer(outcome, body)
+        return self._shaped(fault, outcome, body, config)
 
     async def _get(self, request: Request) -> Response:
         return await self._read(request, "get", self._get_answer)
@@ -135,12 +141,26 @@ class Simulator:
             await self._pauses.pause(config.hang_seconds)
             return answer(request)[1]
         outcome, response = answer(request)
+        return self._shaped(fault, outcome, response, config)
+
+    def _shaped(
+        self, fault: str | None, outcome: str, response: Response, config: SimConfig
+    ) -> Response:
+        """The answer as the fault shapes its body: never finishing, or oversized."""
+        if fault == "drip":
+            return self._answer("drip", Dripping(config.hang_seconds, self._pauses))
+        if fault == "oversized":
+            body = oversized(bytes(response.body))
+            big = Response(body, status_code=response.status_code, media_type="application/json")
+            return self._answer("oversized", big)
         return self._answer(outcome, response)
 
     def _get_answer(self, request: Request) -> tuple[str, Response]:
         data = self._ledger.job(request.path_params["job_id"], self._clock())
         if data is None:
             return "get_404", _error(404, "no such job")
+        if data["phase"] == "COMPLETED" and self._dice.chance(self._config.no_deliverable_rate):
+            return "get_no_deliverable", JSONResponse({"data": {**data, "deliverable": None}})
         return "get_200", JSONResponse({"data": data})
 
     def _lookup_answer(self, request: Request) -> tuple[str, Response]:

@@ -17,7 +17,18 @@ from pydantic import (
 
 PHASES = ("REQUEST", "NEGOTIATION", "TRANSACTION", "EVALUATION")
 Fate = Literal["COMPLETED", "REJECTED", "EXPIRED"]
-Fault = Literal["rate_limited", "fail_before", "timeout", "reset", "fail_after", "slow"]
+Fault = Literal[
+    "rate_limited",
+    "fail_before",
+    "timeout",
+    "reset",
+    "fail_after",
+    "slow",
+    "redirect_after",
+    "bad_job_id",
+    "drip",
+    "oversized",
+]
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 Seconds = Annotated[float, Field(ge=0.0)]
@@ -42,6 +53,11 @@ FAULT_FIELDS = frozenset(
         "no_idempotency_key",
         "no_lookup",
         "offerings",
+        "redirect_after",
+        "bad_job_id",
+        "drip_rate",
+        "oversized_rate",
+        "no_deliverable_rate",
     }
 )
 
@@ -72,6 +88,14 @@ class SimConfig(BaseModel):
     no_lookup: bool = False
     offerings: tuple[str, ...] = ()  # "provider/offering"; empty: any is accepted
     seed: int | None = None
+    # Hostile answers: a create answered 303 or with a huge or malformed job id after the
+    # job was made; answers whose body never finishes (bytes drip for hang_seconds) or
+    # exceeds any client's cap; a COMPLETED job read without its deliverable.
+    redirect_after: Rate = 0.0
+    bad_job_id: Rate = 0.0
+    drip_rate: Rate = 0.0
+    oversized_rate: Rate = 0.0
+    no_deliverable_rate: Rate = 0.0
 
     @field_validator("outage")
     @classmethod
@@ -101,10 +125,15 @@ class SimConfig(BaseModel):
             + self.reset_rate
             + self.fail_after
             + self.slow_rate
+            + self.redirect_after
+            + self.bad_job_id
+            + self.drip_rate
+            + self.oversized_rate
         )
         if faults > 1.0 + 1e-9:
             raise ValueError(
                 "rate_limit + fail_before + timeout_rate + reset_rate + fail_after + slow_rate"
+                " + redirect_after + bad_job_id + drip_rate + oversized_rate"
                 f" add up to {faults:g}; at most 1 (faults never stack)"
             )
         if self.reject_rate + self.expire_rate > 1.0 + 1e-9:

@@ -37,6 +37,11 @@ class Dice:
             ("reset", config.reset_rate),
             ("fail_after", config.fail_after if create else 0.0),
             ("slow", config.slow_rate),
+            # Added later, after the others: a seed draws the same faults as before.
+            ("redirect_after", config.redirect_after if create else 0.0),
+            ("bad_job_id", config.bad_job_id if create else 0.0),
+            ("drip", config.drip_rate),
+            ("oversized", config.oversized_rate),
         )
         with self._lock:
             u = self._rng.random()
@@ -50,6 +55,13 @@ class Dice:
     def coin(self) -> bool:
         with self._lock:
             return self._rng.random() < 0.5
+
+    def chance(self, rate: float) -> bool:
+        """True at ``rate``; draws nothing when ``rate`` is 0 (seeded runs stay the same)."""
+        if rate <= 0.0:
+            return False
+        with self._lock:
+            return self._rng.random() < rate
 
     def fate(self, config: SimConfig) -> Fate:
         """How a new job ends: REJECTED, EXPIRED or COMPLETED, at the configured rates."""
@@ -80,6 +92,39 @@ class DroppedConnection(Response):
         raise SimulatedReset("connection dropped by the vendor simulator")
 
 
+def bad_job_id(huge: bool) -> str:
+    """A job id no client should store: 100 KB long, or holding line breaks that would
+    forge lines wherever it is printed."""
+    if huge:
+        return "job-" + "9" * 100_000
+    return "job-1\nproofqueue: forged line\u2028and more"
+
+
+def oversized(payload: bytes, size: int = 3 * 1024 * 1024) -> bytes:
+    """``payload`` (a JSON object) padded past any client's answer cap (3 MiB)."""
+    return payload[:-1] + b', "padding": "' + b"x" * size + b'"}'
+
+
+class Dripping(Response):
+    """An answer whose body never finishes: headers, then one byte every 0.1 s until the
+    simulator stops it after ``seconds`` (it closes the body unfinished)."""
+
+    def __init__(self, seconds: float, pauses: Pauses) -> None:
+        super().__init__()
+        self.seconds, self.pauses = seconds, pauses
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"data": ', "more_body": True})
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.seconds
+        while loop.time() < deadline and not self.pauses.closing:
+            await self.pauses.pause(0.1)
+            await send({"type": "http.response.body", "body": b" ", "more_body": True})
+        raise SimulatedReset("a dripping answer ended by the vendor simulator")
+
+
 class Pauses:
     """The waits of the slow and timeout faults, all cut short once the simulator is closing."""
 
@@ -88,6 +133,10 @@ class Pauses:
 
     def close(self) -> None:
         self._closing.set()
+
+    @property
+    def closing(self) -> bool:
+        return self._closing.is_set()
 
     async def pause(self, seconds: float) -> None:
         """Sleeps on the event loop clock; ends early when the simulator is closing."""

@@ -1,0 +1,274 @@
+"""The log's order, as the views follow it: what each aggregate's last applied event was,
+and what the last applied notification was, so a log rewritten under the views is noticed.
+
+    pq_heads   aggregate id -> version and notification id of its last applied event
+    pq_tail    the views' last applied notification: its id, aggregate, version, digest
+
+Within an aggregate the versions follow the log's order (each save of an aggregate's next
+event needs the one before it committed; PostgreSQL's table lock makes ids follow commit
+order; SQLite has one writer). So an event whose version is not its aggregate's last
+applied one plus one was moved, deleted or reordered: the catch-up records it in
+``pq_damaged`` naming the notification, and the aggregate is isolated like any damaged
+one. The catch-up also re-reads the last notification it applied: gone (the newest event
+was deleted) or changed (its id reused by a later insert, as SQLite does once the highest
+row is deleted) is named against the aggregate it was, and the new event is applied.
+
+Gaps: SQLite gives each insert the highest id plus one and a rolled-back insert leaves no
+hole, so a gap between ids there means events were deleted. PostgreSQL's sequence skips
+the ids of rolled-back inserts (every lost race to record an event does), so a gap there
+is normal and never named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from proofqueue.projections import damage
+from proofqueue.projections.damage import Damaged, aggregate_key
+from proofqueue.projections.store import Cursor, ViewDB
+
+LOG = "(log)"  # the aggregate named by a finding about the log itself (a gap)
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS pq_heads (
+        aggregate_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        notification_id BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS pq_tail (
+        name TEXT PRIMARY KEY,
+        notification_id BIGINT NOT NULL,
+        aggregate_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        digest TEXT NOT NULL)""",
+)
+GONE = "gone"  # pq_tail.digest once the tail's event was found gone (named once)
+
+
+@dataclass(frozen=True)
+class Tail:
+    """The last notification the views applied (or skipped as damaged)."""
+
+    notification_id: int
+    aggregate_id: str
+    version: int
+    digest: str
+
+
+def digest(note: Any) -> str:
+    """A digest of one stored event: its aggregate, version, topic and stored state."""
+    head = f"{aggregate_key(note.originator_id)}|{int(note.originator_version)}|{note.topic}|"
+    return hashlib.sha256(head.encode() + bytes(note.state)).hexdigest()[:32]
+
+
+def tail_of(note: Any) -> Tail:
+    return Tail(
+        int(note.id), aggregate_key(note.originator_id), int(note.originator_version), digest(note)
+    )
+
+
+def has_tables(db: ViewDB) -> bool:
+    if db.dialect == "postgres":
+        rows = db.query("SELECT to_regclass('pq_tail') IS NOT NULL AS found")
+    else:
+        rows = db.query(
+            "SELECT COUNT(*) > 0 AS found FROM sqlite_master WHERE type = 'table'"
+            " AND name = 'pq_tail'"
+        )
+    return bool(rows and rows[0]["found"])
+
+
+def read_tail(cur: Cursor, name: str) -> Tail | None:
+    row = cur.one("SELECT * FROM pq_tail WHERE name = ?", (name,))
+    if row is None:
+        return None
+    return Tail(
+        int(row["notification_id"]), str(row["aggregate_id"]), int(row["version"]), row["digest"]
+    )
+
+
+def write_tail(cur: Cursor, name: str, tail: Tail) -> None:
+    cur.run(
+        "INSERT INTO pq_tail (name, notification_id, aggregate_id, version, digest)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+        " notification_id = excluded.notification_id, aggregate_id = excluded.aggregate_id,"
+        " version = excluded.version, digest = excluded.digest",
+        (name, tail.notification_id, tail.aggregate_id, tail.version, tail.digest),
+    )
+
+
+def heads(cur: Cursor, aggregate_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """(version, notification id) of the last applied event of each aggregate that has one."""
+    if not aggregate_ids:
+        return {}
+    marks = ", ".join("?" for _ in aggregate_ids)
+    rows = cur.all(
+        "SELECT aggregate_id, version, notification_id FROM pq_heads"  # noqa: S608  (placeholders)
+        f" WHERE aggregate_id IN ({marks})",
+        tuple(aggregate_ids),
+    )
+    return {str(r["aggregate_id"]): (int(r["version"]), int(r["notification_id"])) for r in rows}
+
+
+def write_heads(cur: Cursor, moved: dict[str, tuple[int, int]]) -> None:
+    for key, (version, notification_id) in moved.items():
+        cur.run(
+            "INSERT INTO pq_heads (aggregate_id, version, notification_id) VALUES (?, ?, ?)"
+            " ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version,"
+            " notification_id = excluded.notification_id",
+            (key, version, notification_id),
+        )
+
+
+def all_heads(db: ViewDB, page: int = 5000) -> dict[str, tuple[int, int]]:
+    """Every aggregate's last applied (version, notification id), read a page at a time."""
+    found: dict[str, tuple[int, int]] = {}
+    after = ""
+    while True:
+        rows = db.query(
+            "SELECT aggregate_id, version, notification_id FROM pq_heads"
+            " WHERE aggregate_id > ? ORDER BY aggregate_id LIMIT ?",
+            (after, page),
+        )
+        for r in rows:
+            found[str(r["aggregate_id"])] = (int(r["version"]), int(r["notification_id"]))
+        if len(rows) < page:
+            return found
+        after = str(rows[-1]["aggregate_id"])
+
+
+# -- findings --------------------------------------------------------------------------------
+
+
+def out_of_order(note: Any, last: int) -> Damaged:
+    """An event whose version does not follow its aggregate's last applied one."""
+    version = int(note.originator_version)
+    if version <= last:
+        why = f"event {version} again after event {last} (its notification id was reused or moved)"
+    else:
+        missing = "event" if version == last + 2 else "events"
+        span = str(last + 1) if version == last + 2 else f"{last + 1} to {version - 1}"
+        why = f"event {version} follows event {last}: {missing} {span} not before it in the log"
+    return Damaged(
+        int(note.id),
+        aggregate_key(note.originator_id),
+        version,
+        f"out of log order at notification {int(note.id)}: {why}",
+    )
+
+
+def gone(tail: Tail, now_holds: Any | None) -> Damaged:
+    """The views' last applied event is no longer in the log at its notification id."""
+    if now_holds is None:
+        what = "it is gone from the log (deleted)"
+    else:
+        what = (
+            f"the id now holds event {int(now_holds.originator_version)} of"
+            f" {aggregate_key(now_holds.originator_id)} (the event was deleted and its id reused)"
+        )
+    return Damaged(
+        tail.notification_id,
+        tail.aggregate_id,
+        tail.version,
+        f"notification {tail.notification_id} was this event when the views applied it; {what}",
+    )
+
+
+def gap(first: int, last: int) -> Damaged:
+    """Notifications missing on SQLite, which leaves no gaps: deleted events."""
+    span = f"notification {first} is" if first == last else f"notifications {first} to {last} are"
+    return Damaged(
+        first, LOG, 0, f"{span} missing from the log (SQLite leaves no gaps: events were deleted)"
+    )
+
+
+def gaps(previous: int, ids: Iterable[int]) -> list[Damaged]:
+    """The holes in a run of notification ids that follows ``previous``."""
+    found = []
+    for current in ids:
+        if current > previous + 1:
+            found.append(gap(previous + 1, current - 1))
+        previous = max(previous, current)
+    return found
+
+
+def describe(db: ViewDB, findings: Sequence[Damaged]) -> list[str]:
+    """One line per finding, naming the intent by its request_id where the views know it."""
+    names = {item["aggregate_id"]: item["intent"] for item in damage.listing(db, 100_000)}
+    lines = []
+    for item in findings:
+        if item.aggregate_id == LOG:
+            lines.append(f"the log: {item.reason}")
+        else:
+            name = names.get(item.aggregate_id, item.aggregate_id)
+            lines.append(f"the log: {name!r} event {item.version}: {item.reason}")
+    return lines
+
+
+class LogWalk:
+    """``verify``'s check of the whole log's order, fed each notification in id order:
+    every aggregate's versions must follow one another, ids must leave no gap on SQLite,
+    and each event the views applied last (``heads``) must still be in the log at the id
+    it had (read ``heads`` before the walk: the log only grows meanwhile)."""
+
+    def __init__(self, heads: dict[str, tuple[int, int]], *, gaps_are_damage: bool) -> None:
+        self.heads = heads
+        self.gaps_are_damage = gaps_are_damage
+        self.findings: list[Damaged] = []
+        self._last: dict[str, int] = {}
+        self._at: dict[str, int] = {}
+        self._previous = 0
+
+    def see(self, note: Any) -> None:
+        key, version, number = (
+            aggregate_key(note.originator_id),
+            int(note.originator_version),
+            int(note.id),
+        )
+        if self.gaps_are_damage:
+            self.findings += gaps(self._previous, [number])
+        self._previous = max(self._previous, number)
+        last = self._last.get(key, 0)
+        if version != last + 1 and last >= 0:
+            self.findings.append(out_of_order(note, last))
+            self._last[key] = -1  # one finding per aggregate
+        elif last >= 0:
+            self._last[key] = version
+        head = self.heads.get(key)
+        if head is not None and head[0] == version:
+            self._at[key] = number
+
+    def finish(self) -> list[Damaged]:
+        """Every finding, with the views' applied events that the log no longer holds."""
+        for key, (version, number) in self.heads.items():
+            found = self._at.get(key)
+            if found == number:
+                continue
+            now = "it is not in the log now" if found is None else f"it is notification {found}"
+            self.findings.append(
+                Damaged(
+                    number,
+                    key,
+                    version,
+                    f"notification {number} was this event when the views applied it; {now}",
+                )
+            )
+        return self.findings
+
+
+def check_heads(recorder: Any, heads: dict[str, tuple[int, int]]) -> list[Damaged]:
+    """Whether the log still holds each of ``heads`` (the views' last applied event of some
+    aggregates) at the notification id it had: one read each."""
+    walk = LogWalk(heads, gaps_are_damage=False)
+    for version, number in heads.values():
+        for note in recorder.select_notifications(start=number, limit=1, stop=number):
+            if int(note.originator_version) == version:
+                walk._at.setdefault(aggregate_key(note.originator_id), int(note.id))
+    return walk.finish()
+
+
+def log_is_sqlite(recorder: Any) -> bool:
+    """Gaps are damage only in a SQLite log (PostgreSQL's sequence skips ids)."""
+    return "sqlite" in type(recorder).__module__
