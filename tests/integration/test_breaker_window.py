@@ -30,4 +30,4 @@ def test_a_breaker_back_to_ok_is_not_tripped_again_by_the_outages_failures(store
         guard.record(failed=False, duration_s=0.1)
         assert guard.snapshot(pq.parts.clock())[1] == 0.0
         health = pq.health()
-        assert (health["state"], health["failure_ratio"]) == ("OK", 0.0)
+        assert (health.state, health.failure_ratio) == ("OK", 0.0)

@@ -107,8 +107,8 @@ def test_a_retry_from_the_console_is_recorded_with_the_tokens_name(console: Cons
     done = console.form("/console/a/retry", "alice", request_id="r-1", operator="mallory")
     assert "retry recorded by alice" in done.text
     assert done.headers["hx-trigger"] == "pq-changed"
-    last = console.pq.show("r-1")["events"][-1]
-    assert last["fields"]["operator"] == "alice"
+    last = console.pq.show("r-1").events[-1]
+    assert last.fields["operator"] == "alice"
     refused = console.form("/console/a/cancel", "alice", request_id="r-1", reason=" ")
     assert refused.status_code == 200
     assert "refused" in refused.text
@@ -135,12 +135,12 @@ def test_a_bulk_cancel_acts_on_exactly_the_confirmed_set(console: Console) -> No
     _record(console.pq, "b-late", actor="bulk")
     done = console.form("/console/a/bulk", "alice", **fields, reason="drop them")
     assert "3 done" in done.text
-    statuses = {r["request_id"]: r["status"] for r in console.pq.list(status=[], limit=10)}
+    statuses = {r.request_id: r.status for r in console.pq.list(status=[], limit=10)}
     assert statuses == {"b-0": "FAILED", "b-1": "FAILED", "b-2": "FAILED"} | {
         "b-late": "QUEUED",
         "other": "QUEUED",
     }
-    assert console.pq.show("b-1")["events"][-1]["fields"]["operator"] == "alice"
+    assert console.pq.show("b-1").events[-1].fields["operator"] == "alice"
 
     again = console.form(
         "/console/a/bulk-preview", "alice", action="retry", status="QUEUED", actor="bulk"
@@ -150,7 +150,7 @@ def test_a_bulk_cancel_acts_on_exactly_the_confirmed_set(console: Console) -> No
     changed = console.form("/console/a/bulk", "alice", **fields)
     assert "changed since you confirmed" in changed.text
     assert re.search(r'id="bulk-count">0<', changed.text)
-    assert console.pq.show("b-late")["events"][-1]["fields"]["operator"] == "bob"
+    assert console.pq.show("b-late").events[-1].fields["operator"] == "bob"
     refused = console.form("/console/a/bulk-preview", "audrey", action="cancel", status="QUEUED")
     assert refused.status_code == 403
 

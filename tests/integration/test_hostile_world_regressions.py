@@ -87,4 +87,4 @@ def test_an_absurd_retry_after_from_any_vendor_never_crashes_submit(retry_after:
     with ProofQueue(Settings(store=":memory:"), vendor=vendor, clock=Clock()) as pq:
         receipt = pq.submit("order-1", actor=ACTOR, target=TARGET, params=PARAMS)
         assert str(receipt.status) == "FAILED"
-        assert "retry budget exhausted" in pq.list()[0]["last_error"]
+        assert "retry budget exhausted" in str(pq.list()[0].last_error)

@@ -55,7 +55,7 @@ def delete_newest(raw: RawStore) -> int:
 
 
 def listed(pq: ProofQueue) -> dict[str, dict[str, Any]]:
-    return {row["request_id"]: row for row in pq.list(limit=100)}
+    return {row.request_id: row.model_dump(mode="json") for row in pq.list(limit=100)}
 
 
 def due(pq: ProofQueue) -> list[str]:
@@ -83,8 +83,8 @@ def test_a_new_intent_at_the_id_of_a_deleted_newest_event_is_listed_due_and_the_
         assert "order-b" not in due(pq)
         assert rows["order-b"]["waiting_for"].startswith("trail damaged at event 1:")
         damaged = pq.damaged()
-        assert [d["request_id"] for d in damaged] == ["order-b"]
-        assert f"notification {gone} was this event" in damaged[0]["reason"]
+        assert [d.request_id for d in damaged] == ["order-b"]
+        assert f"notification {gone} was this event" in damaged[0].reason
 
         report = pq.verify()
         assert not report.ok
@@ -177,7 +177,7 @@ def test_a_gap_in_a_sqlite_log_is_named_and_a_postgres_gap_is_not(store: str) ->
         newest = notes(raw)[-1][0]
         set_id(raw, newest, newest + 5)  # before the views read it: a hole of 5 ids
 
-        found = [*(d["reason"] for d in pq.damaged()), *(p.problem for p in pq.verify().problems)]
+        found = [*(d.reason for d in pq.damaged()), *(p.problem for p in pq.verify().problems)]
         if raw.postgres:
             assert found == []
         else:

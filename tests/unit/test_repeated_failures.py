@@ -44,7 +44,7 @@ def follow(pq: ProofQueue, times: int) -> None:
 
 
 def types(pq: ProofQueue) -> list[str]:
-    return [event["type"] for event in pq.show(RID)["events"]]
+    return [event.type for event in pq.show(RID).events]
 
 
 @pytest.mark.parametrize(
@@ -86,9 +86,10 @@ def test_a_completed_job_without_deliverable_or_an_unknown_phase_is_recorded_onc
     follow(pq, 5)
     assert types(pq) == ["Queued", "AttemptStarted", "Submitted", "JobUnresolved"]
     trail = pq.show(RID)
-    assert shown in trail["events"][-1]["fields"]["detail"]
-    assert trail["waiting_for"].startswith("job job-1 at the vendor, next read at")
-    assert shown in trail["waiting_for"]
+    assert shown in str(trail.events[-1].fields["detail"])
+    assert trail.waiting_for is not None
+    assert trail.waiting_for.startswith("job job-1 at the vendor, next read at")
+    assert shown in trail.waiting_for
     assert pq.verify([RID]).ok
     assert pq.replay(check=True).differences == []
 
