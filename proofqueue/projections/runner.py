@@ -22,11 +22,13 @@ from eventsourcing.persistence import OperationalError
 
 from proofqueue.chaos import maybe_crash
 from proofqueue.projections import damage, tlog
+from proofqueue.projections.batch import apply_batch
 from proofqueue.projections.store import ViewDB
-from proofqueue.projections.views import apply_event, create_schema
+from proofqueue.projections.views import create_indexes, create_schema
 
 NAME = "views"
 BATCH = 1000
+REBUILD_BATCH = 5000
 
 
 class _Moved(Exception):
@@ -37,13 +39,23 @@ class Projector:
     """Applies the log's events to a ViewDB. ``as_of`` keeps only events up to a moment."""
 
     def __init__(
-        self, recorder: Any, mapper: Any, db: ViewDB, *, as_of: datetime | None = None
+        self,
+        recorder: Any,
+        mapper: Any,
+        db: ViewDB,
+        *,
+        as_of: datetime | None = None,
+        rebuild: bool = False,
     ) -> None:
+        """``rebuild``: ``db`` is a new throwaway store filled from the whole log (replay):
+        bigger batches, and the secondary indexes made once by ``finish``."""
         self.recorder = recorder
         self.mapper = mapper
         self.db = db
         self.as_of = as_of
-        create_schema(db, [NAME])
+        self.batch = REBUILD_BATCH if rebuild else BATCH
+        self._indexed = not rebuild
+        create_schema(db, [NAME], indexes=not rebuild)
         if not tlog.has_tables(db):
             self._create_tlog()
 
@@ -75,6 +87,12 @@ class Projector:
                         tlog.apply_event(cur, event)
                 start = notes[-1].id + 1
 
+    def finish(self) -> None:
+        """Make the indexes a rebuild left out (once; a no-op for live views)."""
+        if not self._indexed:
+            create_indexes(self.db)
+            self._indexed = True
+
     def position(self) -> int:
         row = self.db.query("SELECT position FROM pq_position WHERE name = ?", (NAME,))
         return int(row[0]["position"]) if row else 0
@@ -88,7 +106,9 @@ class Projector:
             position = self.position()
             if stop is not None and position >= stop:
                 return applied
-            notes = self.recorder.select_notifications(start=position + 1, limit=BATCH, stop=stop)
+            notes = self.recorder.select_notifications(
+                start=position + 1, limit=self.batch, stop=stop
+            )
             if not notes:
                 return applied
             events, damaged = self._decode(notes)
@@ -168,10 +188,12 @@ class Projector:
             keys = {str(event.originator_id) for _, event in events}
             hurt = damage.first_of(cur, sorted(keys))
             since = {d.aggregate_id: d.notification_id for d in reversed(damaged)}
+            kept = []
             for note, event in events:
                 key = str(event.originator_id)
-                if key in hurt or since.get(key, int(note.id) + 1) < int(note.id):
+                if key in hurt or since.get(key, note.id + 1) < note.id:
                     continue
-                apply_event(cur, event)
+                kept.append((key, event))
+            apply_batch(cur, kept)
             damage.record(cur, damaged)
             maybe_crash("in_projection")

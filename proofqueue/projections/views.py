@@ -141,16 +141,30 @@ def _indexes(db: ViewDB) -> set[str]:
     return {str(r["name"]) for r in rows}
 
 
-def create_schema(db: ViewDB, names: Iterable[str]) -> None:
+# The secondary indexes: a throwaway store being rebuilt (replay) makes them at the end,
+# in one pass each, instead of keeping them up to date row by row.
+DEFERRABLE = tuple(statement for statement in SCHEMA if "CREATE INDEX" in statement)
+
+
+def create_indexes(db: ViewDB) -> None:
+    """Create the secondary indexes a ``create_schema(..., indexes=False)`` left out."""
+    with db.transaction() as cur:
+        for statement in DEFERRABLE:
+            cur.run(statement)
+
+
+def create_schema(db: ViewDB, names: Iterable[str], *, indexes: bool = True) -> None:
     """Create the views' tables once. Processes starting together serialize on a lock (on
     PostgreSQL an advisory lock), and DDL is skipped once the tables exist: it would take
-    table locks that deadlock with running catch-ups."""
+    table locks that deadlock with running catch-ups. ``indexes=False`` (a new throwaway
+    store only) leaves the secondary indexes to ``create_indexes``."""
     if not _has_schema(db):
         with db.transaction() as cur:
             if db.dialect == "postgres":
                 cur.run("SELECT pg_advisory_xact_lock(7270917)")
             for statement in SCHEMA:
-                cur.run(statement)
+                if indexes or statement not in DEFERRABLE:
+                    cur.run(statement)
     present = _tables(db)
     missing = [
         statement
@@ -158,7 +172,8 @@ def create_schema(db: ViewDB, names: Iterable[str]) -> None:
         if name not in present
         for statement in statements
     ]
-    missing += [statement for name, statement in INDEXES if name not in _indexes(db)]
+    if indexes:
+        missing += [statement for name, statement in INDEXES if name not in _indexes(db)]
     if missing:
         with db.transaction() as cur:
             if db.dialect == "postgres":

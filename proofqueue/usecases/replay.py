@@ -42,7 +42,9 @@ def replay(
     with tempfile.TemporaryDirectory(prefix="proofqueue-replay-") as tmp:
         fresh = sqlite_viewdb(os.path.join(tmp, "views.db"))
         try:
-            rebuilt = Projector(parts.log.recorder, parts.log.mapper, fresh, as_of=as_of)
+            rebuilt = Projector(
+                parts.log.recorder, parts.log.mapper, fresh, as_of=as_of, rebuild=True
+            )
             events = 0
             differences: list[str] = []
             if check:
@@ -55,6 +57,7 @@ def replay(
                         break
             else:
                 events = rebuilt.catch_up(progress=progress)
+            rebuilt.finish()
             report = ReplayReport(
                 events=events,
                 seconds=time.monotonic() - started,
