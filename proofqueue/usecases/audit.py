@@ -6,8 +6,9 @@ through the aggregate, which a damaged trail could not be rebuilt into).
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,8 +113,7 @@ def verify(parts: Components, request_ids: Sequence[str] = ()) -> VerifyReport:
                 raise IntentNotFound(request_id)
             named[key] = request_id
         return _verify(parts.log.mapper, recorder, named, name_of)
-    everyone = {note.originator_id: "" for note in whole_log(recorder)}
-    report = _verify(parts.log.mapper, recorder, everyone, name_of)
+    report = _verify_all(parts.log.mapper, parts.log.by_aggregate(), name_of)
     if report.intents == 0:  # nothing was verified: never report that as success
         return VerifyReport(0, report.events, [*report.problems, _empty_log(report.events)])
     return report
@@ -126,13 +126,6 @@ def _empty_log(events: int) -> Problem:
     else:
         problem = f"the log holds no intents to verify (only {events} breaker events)"
     return Problem(request_id="(log)", seq=0, type="-", problem=problem)
-
-
-def whole_log(recorder: Any, batch: int = 1000) -> Iterator[Any]:
-    start = 1
-    while notes := recorder.select_notifications(start=start, limit=batch):
-        yield from notes
-        start = notes[-1].id + 1
 
 
 def _verify(
@@ -154,37 +147,68 @@ def _verify(
         events += len(stored)
         if stored and ":BreakerLog" not in str(stored[0].topic):
             intents += 1
-        name = known_name
-        checker = ChainChecker()
-        for item in stored:
-            try:
-                event: Any = mapper.to_domain_event(item)
-                if isinstance(event, Intent.Queued) and not name:
-                    name = event.request_id
-                link = ChainLink(
-                    event.originator_version,
-                    type(event).__name__,
-                    event.timestamp.isoformat(),
-                    event_fields(event),
-                    getattr(event, "hash", ""),
-                )
-                found = checker.check(str(key), link)
-            except Exception as exc:  # any failure to read the event is a finding
-                reason = getattr(exc, "reason", None) or " ".join(str(exc).split())
-                problem = Problem(
-                    name or name_of(key),
-                    item.originator_version,
-                    _type_of(item.topic),
-                    f"cannot decode: {reason}",
-                )
-                problems.append(problem)
-                break
-            if found is not None:
-                problems.append(
-                    Problem(name or name_of(key), found.seq, found.type_name, found.problem)
-                )
-                break
+        found = _check_chain(mapper, key, known_name, stored, name_of)
+        if found is not None:
+            problems.append(found)
     return VerifyReport(intents, events, problems)
+
+
+def _verify_all(
+    mapper: Any, stored_events: Iterator[Any], name_of: Callable[[Any], str]
+) -> VerifyReport:
+    """``_verify`` of every aggregate, streaming: the log comes each aggregate's events
+    together (``IntentLog.by_aggregate``) and each is checked as it streams by, so memory
+    stays flat however long the log and however long one aggregate's trail."""
+    problems: list[Problem] = []
+    intents = events = 0
+
+    def counted() -> Iterator[Any]:
+        nonlocal events
+        for item in stored_events:
+            events += 1
+            yield item
+
+    for key, group in itertools.groupby(counted(), key=lambda item: item.originator_id):
+        first = next(group)
+        if ":BreakerLog" not in str(first.topic):
+            intents += 1
+        rest = itertools.chain((first,), group)  # noqa: B031  (used once, here)
+        found = _check_chain(mapper, key, "", rest, name_of)
+        if found is not None:
+            problems.append(found)
+    return VerifyReport(intents, events, problems)
+
+
+def _check_chain(
+    mapper: Any, key: Any, known_name: str, stored: Iterable[Any], name_of: Callable[[Any], str]
+) -> Problem | None:
+    """The first bad event of one aggregate's stored events (in version order), or None."""
+    name = known_name
+    checker = ChainChecker()
+    for item in stored:
+        try:
+            event: Any = mapper.to_domain_event(item)
+            if isinstance(event, Intent.Queued) and not name:
+                name = event.request_id
+            link = ChainLink(
+                event.originator_version,
+                type(event).__name__,
+                event.timestamp.isoformat(),
+                event_fields(event),
+                getattr(event, "hash", ""),
+            )
+            found = checker.check(str(key), link)
+        except Exception as exc:  # any failure to read the event is a finding
+            reason = getattr(exc, "reason", None) or " ".join(str(exc).split())
+            return Problem(
+                name or name_of(key),
+                item.originator_version,
+                _type_of(item.topic),
+                f"cannot decode: {reason}",
+            )
+        if found is not None:
+            return Problem(name or name_of(key), found.seq, found.type_name, found.problem)
+    return None
 
 
 def _type_of(topic: object) -> str:
