@@ -392,9 +392,36 @@ class IntentLog(Application[Any]):
             raise IntentNotFound(request_id)
         return found
 
+    # Where a breaker not loaded yet in this process starts from (the views' state row),
+    # or None: set by the composition root.
+    breaker_seed: Callable[[uuid.UUID], BreakerLog | None] | None = None
+
+    def _seeded(self, key: uuid.UUID) -> None:
+        """Put a breaker this process has not loaded yet into the aggregate cache from its
+        seed and the events after it (chain-checked), so it is never read whole. Any
+        trouble leaves it out: the full load then names what is wrong."""
+        seed_from, cache = self.breaker_seed, self.repository.cache
+        if seed_from is None or cache is None:
+            return
+        try:
+            cache.get(key)
+            return  # loaded already: the repository reads only the events after it
+        except KeyError:
+            pass
+        try:
+            seed = seed_from(key)
+            if seed is None:
+                return
+            later = self.repository.event_store.get(originator_id=key, gt=seed.version)
+            aggregate = _chain_checked(BreakerLog)(seed, later)
+        except Exception:
+            return
+        cache.put(key, aggregate)
+
     def breaker_log(self, vendor: str) -> BreakerLog | None:
         """The breaker of ``vendor``, or None before its first transition. TrailDamaged
         (named ``breaker of <vendor>``) when one of its events is damaged."""
+        self._seeded(breaker_id(vendor))
         try:
             found: object = self._load(breaker_id(vendor), BreakerLog, f"breaker of {vendor}")
         except AggregateNotFoundError:

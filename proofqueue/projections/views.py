@@ -21,7 +21,7 @@ from typing import Any
 from proofqueue.domain.breaker_log import BreakerLog
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.transparency_log import TransparencyLog
-from proofqueue.projections import damage, tlog
+from proofqueue.projections import breaker_state, damage, tlog
 from proofqueue.projections.store import Cursor, ViewDB
 
 # Tables added after the first release: created on stores whose views exist already.
@@ -42,6 +42,8 @@ TABLES = {
         "INSERT INTO pq_counts (status, n) SELECT status, COUNT(*) FROM pq_intents GROUP BY status",
     ),
     "pq_damaged": (damage.TABLE,),
+    # Each breaker's state as one row, so a process loads a breaker in constant time.
+    "pq_breaker_state": (breaker_state.TABLE,),
 }
 
 # Indexes added after the first release: created on stores whose views exist already.
@@ -50,6 +52,17 @@ INDEXES = (
         "pq_intents_due",
         """CREATE INDEX IF NOT EXISTS pq_intents_due ON pq_intents (next_attempt_at)
         WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NULL""",
+    ),
+    (
+        # health: the latest breaker event first, at once however many there are
+        "pq_breaker_at",
+        "CREATE INDEX IF NOT EXISTS pq_breaker_at ON pq_breaker (at, seq)",
+    ),
+    (
+        # keyset paging of the operator list (a cursor): the whole sort key
+        "pq_intents_page",
+        "CREATE INDEX IF NOT EXISTS pq_intents_page ON pq_intents"
+        " (sort_rank, queued_at, request_id)",
     ),
     (
         "pq_intents_claimed",
@@ -86,7 +99,6 @@ SCHEMA = (
         WHERE status IN ('QUEUED', 'RETRYING')""",
     """CREATE INDEX IF NOT EXISTS pq_intents_submitted ON pq_intents (updated_at)
         WHERE status = 'SUBMITTED'""",
-    *(index for _, index in INDEXES),
     *(statement for statements in TABLES.values() for statement in statements),
     """CREATE TABLE IF NOT EXISTS pq_breaker (
         breaker_id TEXT NOT NULL,
@@ -102,6 +114,7 @@ SCHEMA = (
         trips INTEGER NOT NULL,
         worker TEXT,
         PRIMARY KEY (breaker_id, seq))""",
+    *(index for _, index in INDEXES),
 )
 
 # Queued and retrying first: what an operator looks at during an outage.
@@ -135,7 +148,10 @@ def _tables(db: ViewDB) -> set[str]:
 
 def _indexes(db: ViewDB) -> set[str]:
     if db.dialect == "postgres":
-        rows = db.query("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'pq_intents'")
+        rows = db.query(
+            "SELECT indexname AS name FROM pg_indexes"
+            " WHERE schemaname = current_schema() AND starts_with(tablename, 'pq_')"
+        )
     else:
         rows = db.query("SELECT name FROM sqlite_master WHERE type = 'index'")
     return {str(r["name"]) for r in rows}
@@ -195,9 +211,13 @@ def apply_event(cur: Cursor, event: object) -> None:
     if isinstance(event, Intent.Event | Intent.Created):
         _apply_intent(cur, event)
         tlog.apply_event(cur, event)  # after the intent's row: a leaf is read from it
-    elif isinstance(event, TransparencyLog.Event):
+        return
+    if isinstance(event, TransparencyLog.Event):
         tlog.apply_event(cur, event)
-    elif isinstance(event, BreakerLog.Opened):
+        return
+    if isinstance(event, BreakerLog.Event | BreakerLog.Created):
+        breaker_state.apply_event(cur, event)  # refuses an event off the breaker's chain
+    if isinstance(event, BreakerLog.Opened):
         cur.run(
             "INSERT INTO pq_breaker (breaker_id, seq, vendor, at, from_state, to_state, reason,"
             " failure_ratio, calls, open_until, trips, worker)"
