@@ -108,7 +108,7 @@ def _own_event(cls: type) -> bool:
 
 def check_shape(event: object, stored: StoredEvent) -> None:
     """Raise DamagedEvent unless ``event`` holds exactly its class's fields, typed."""
-    cls = type(event)
+    cls: Any = type(event)
     if not _own_event(cls):
         raise DamagedEvent(stored.originator_id, stored.originator_version, "not an event")
     state = vars(event)
@@ -332,7 +332,7 @@ class IntentLog(Application[Any]):
     def by_aggregate(self, page: int = 1000) -> Iterator[StoredEvent]:
         """Every stored event, each aggregate's together in version order (aggregates in
         id order), read a page at a time by key: memory stays flat however long the log."""
-        recorder = self.recorder
+        recorder: Any = self.recorder
         postgres = hasattr(recorder.datastore, "schema")
         if postgres:
             from psycopg import sql

@@ -66,8 +66,10 @@ class Reading:
         older_than: float | None = None,
         limit: int = 100,
         offset: int = 0,
+        cursor: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The operator list, queued and retrying first."""
+        """The operator list, queued and retrying first. ``cursor`` pages by key (see
+        ``page``, which also answers the next page's cursor)."""
         return reads.list_intents(
             self.parts,
             status=status,
@@ -76,6 +78,31 @@ class Reading:
             older_than=older_than,
             limit=limit,
             offset=offset,
+            cursor=cursor,
+        )
+
+    def page(
+        self,
+        *,
+        status: Sequence[str] = (),
+        actor: str | None = None,
+        target: str | None = None,
+        older_than: float | None = None,
+        limit: int = 100,
+        cursor: str = "start",
+    ) -> tuple[builtins.list[dict[str, Any]], str | None]:
+        """A page of the operator list and the cursor of the next one (None after the last
+        page): ``cursor="start"`` for the first page, then the cursor each page gives. A
+        page deep in the list costs what the first one does, and a row whose status does
+        not change while paging is seen exactly once."""
+        return reads.list_page(
+            self.parts,
+            status=status,
+            actor=actor,
+            target=target,
+            older_than=older_than,
+            limit=limit,
+            cursor=cursor,
         )
 
     def counts(self) -> dict[str, int]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +30,8 @@ class ListFilter:
     limit: int = 100
     offset: int = 0
     request_id: str | None = None
+    # Keyset paging: only rows after this sort key (sort_rank, queued_at, request_id).
+    after: tuple[int, float, str] | None = None
 
 
 def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, Any]]:
@@ -52,10 +57,13 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
     if flt.older_than_s is not None:
         where.append("queued_at <= ?")
         params.append(now.timestamp() - flt.older_than_s)
+    if flt.after is not None:
+        where.append("(sort_rank, queued_at, request_id) > (?, ?, ?)")
+        params.extend(flt.after)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = db.query(
         "SELECT request_id, status, actor, target, attempts, last_error, next_attempt_at,"  # noqa: S608  (clauses are fixed text, values are bound)
-        " queued_at, intent_id, job_id, claim_until"
+        " queued_at, intent_id, job_id, claim_until, sort_rank"
         f" FROM pq_intents {clause} ORDER BY sort_rank, queued_at, request_id"
         " LIMIT ? OFFSET ?",
         (*params, flt.limit, flt.offset),
@@ -76,10 +84,41 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
                 "job_id": r["job_id"],
                 "claim_until": r["claim_until"],
                 "next_attempt_at": r["next_attempt_at"],
+                "key": (r["sort_rank"], r["queued_at"], r["request_id"]),
             },
         }
         for r in rows
     ]
+
+
+CURSOR_PREFIX = "c1."
+
+
+def cursor_after(row: dict[str, Any]) -> str:
+    """The cursor of the page after ``row`` (a row of ``list_intents``, before ``_work`` is
+    taken off): its sort key, as opaque text."""
+    rank, queued_at, request_id = row["_work"]["key"]
+    raw = json.dumps([rank, queued_at, request_id], separators=(",", ":")).encode()
+    return CURSOR_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_cursor(cursor: str) -> tuple[int, float, str] | None:
+    """The sort key a cursor holds; None when it is not one of ``cursor_after``."""
+    if not cursor.startswith(CURSOR_PREFIX) or len(cursor) > 2000:
+        return None
+    body = cursor[len(CURSOR_PREFIX) :]
+    try:
+        key = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, RecursionError):
+        return None
+    if not (isinstance(key, list) and len(key) == 3):
+        return None
+    rank, queued_at, request_id = key
+    if type(rank) is not int or type(queued_at) not in (int, float):
+        return None
+    if not isinstance(request_id, str) or not math.isfinite(queued_at):
+        return None
+    return rank, float(queued_at), request_id
 
 
 def counts(db: ViewDB) -> dict[str, int]:

@@ -22,7 +22,43 @@ def list_intents(
     older_than: float | None,
     limit: int,
     offset: int,
+    cursor: str | None = None,
 ) -> list[dict[str, Any]]:
+    """A page of the operator list (see ``list_page``)."""
+    rows, _ = list_page(
+        parts, status=status, actor=actor, target=target, older_than=older_than,
+        limit=limit, offset=offset, cursor=cursor,
+    )  # fmt: skip
+    return rows
+
+
+FIRST_PAGE = ("", "start")  # the cursor of the first page
+
+
+def list_page(
+    parts: Components,
+    *,
+    status: Sequence[str],
+    actor: str | None,
+    target: str | None,
+    older_than: float | None,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the operator list and the cursor of the next page (None after the last
+    page). ``cursor`` (``"start"`` or ``""`` for the first page, else a cursor this gave)
+    pages by key: each page begins right after the previous page's last row, found at
+    once however deep, and a row whose status stays the same while paging is seen exactly
+    once whatever else is queued, moved or changed meanwhile. ``offset`` pages by
+    position (and cannot be combined with a cursor)."""
+    after = None
+    if cursor is not None and cursor not in FIRST_PAGE:
+        after = queries.parse_cursor(cursor)
+        if after is None:
+            raise InvalidInput("cursor", "is not a cursor from a previous page (or 'start')")
+    if cursor is not None and offset:
+        raise InvalidInput("offset", "cannot be combined with a cursor")
     statuses = [s.strip().upper() for s in status if s.strip()]
     unknown = [s for s in statuses if s not in queries.STATUSES]
     if unknown:
@@ -36,10 +72,11 @@ def list_intents(
     if older_than is not None and not (0 <= older_than < math.inf):
         raise InvalidInput("older_than", "must be a finite number of seconds, not negative")
     parts.projector.catch_up()
-    flt = queries.ListFilter(statuses, actor, target, older_than, limit, offset)
+    flt = queries.ListFilter(statuses, actor, target, older_than, limit, offset, after=after)
     rows = queries.list_intents(parts.db, flt, parts.clock())
+    following = queries.cursor_after(rows[-1]) if len(rows) == limit else None
     explain(parts, rows)
-    return rows
+    return rows, following
 
 
 def explain(parts: Components, rows: list[dict[str, Any]]) -> None:
