@@ -17,8 +17,7 @@ from proofqueue.domain.errors import InvalidInput
 
 def canonical(value: Any) -> bytes:
     """Encode ``value`` canonically; raise InvalidInput for anything outside JSON's types."""
-    if not _plain(value, 0):
-        check_json(value, "$")  # names the first part that is not plain JSON
+    check_json(value, "$")
     return encode_checked(value)
 
 
@@ -72,7 +71,8 @@ def _plain(value: Any, depth: int) -> bool:
 
 def check_json(value: Any, path: str) -> None:
     """Raise InvalidInput naming the first part of ``value`` that is not plain JSON."""
-    _check(value, path, 0)
+    if not _plain(value, 0):  # the walk that names the part is only needed for a refusal
+        _check(value, path, 0)
 
 
 def _check(value: Any, path: str, depth: int) -> None:
