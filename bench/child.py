@@ -28,6 +28,12 @@ MEASUREMENTS: dict[str, tuple[str, str]] = {
     "fleet-drain": ("bench.fleet", "fleet_drain"),
     "breaker-record": ("bench.breaker", "breaker_record"),
     "rounds": ("bench.rounds", "worker_rounds"),
+    "scale-build": ("bench.scale_log", "build_log"),
+    "scale-catch-up": ("bench.scale_measure", "catch_up"),
+    "scale-verify": ("bench.scale_measure", "verify_all"),
+    "scale-breaker": ("bench.scale_measure", "breaker_first_load"),
+    "scale-reads": ("bench.scale_measure", "read_latency"),
+    "scale-concurrent": ("bench.scale_submit", "concurrent_submits"),
 }
 
 

@@ -34,9 +34,7 @@ def concurrent_submits(store: str, count: int, threads: int) -> dict[str, Any]:
             gate.wait()
             try:
                 for i in range(first, count, threads):
-                    receipt = pq.submit(
-                        request_id(i), actor=ACTOR, target=TARGET, params=params(i)
-                    )
+                    receipt = pq.submit(request_id(i), actor=ACTOR, target=TARGET, params=params(i))
                     if receipt.status != "QUEUED":
                         raise RuntimeError(f"expected QUEUED, got {receipt.status}")
             except BaseException as exc:  # reported below

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from proofqueue.projections.store import ViewDB
+from proofqueue.projections.store import Cursor, ViewDB
 from proofqueue.projections.views import RANK
 
 OPEN = ("QUEUED", "RETRYING")
@@ -192,10 +192,23 @@ def health(
     """The breaker health view (the latest breaker's, or OK when no breaker moved yet).
     ``live`` is the (calls, failures) of the shared window now; without it (a replay as of
     a past moment) the ratio and calls are those of the last transition."""
-    latest = db.query("SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1")
-    counted = counts(db)
+    with db.reading() as cur:  # one read transaction: one consistent view, one connection
+        return _health(cur, now, window_s, limit, live, probe_lease_s)
+
+
+def _health(
+    cur: Cursor,
+    now: datetime,
+    window_s: float,
+    limit: int,
+    live: tuple[int, int] | None,
+    probe_lease_s: float,
+) -> dict[str, Any]:
+    latest = cur.all("SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1")
+    found = {r["status"]: int(r["n"]) for r in cur.all("SELECT status, n FROM pq_counts")}
+    counted = {status: found.get(status, 0) for status in STATUSES}
     backlog = counted["QUEUED"] + counted["RETRYING"]
-    oldest_rows = db.query(
+    oldest_rows = cur.all(
         "SELECT MIN(queued_at) AS oldest FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"
     )
     oldest = oldest_rows[0]["oldest"] if oldest_rows else None
@@ -209,7 +222,7 @@ def health(
         if state == "RECOVERING":
             probe_until = iso(top["at"] + probe_lease_s)
         ratio, calls, vendor = top["failure_ratio"], top["calls"], top["vendor"]
-        rows = db.query(
+        rows = cur.all(
             "SELECT * FROM pq_breaker WHERE breaker_id = ? AND from_state IS NOT NULL"
             " ORDER BY seq DESC LIMIT ?",
             (top["breaker_id"], limit),
@@ -230,7 +243,7 @@ def health(
         calls, ratio = live[0], round(live[1] / live[0], 4) if live[0] else 0.0
     held = None
     if vendor is not None:
-        holds = db.query("SELECT * FROM pq_holds WHERE vendor = ?", (vendor,))
+        holds = cur.all("SELECT * FROM pq_holds WHERE vendor = ?", (vendor,))
         if holds:
             hold = holds[0]
             held = {"by": hold["held_by"], "reason": hold["reason"], "since": iso(hold["since"])}

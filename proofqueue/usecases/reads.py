@@ -91,7 +91,7 @@ def explain(parts: Components, rows: list[dict[str, Any]]) -> None:
         for row, work in zip(rows, works, strict=True):
             row["waiting_for"] = _damaged(hurt.get(work["intent_id"]))
         return
-    view = health(parts)
+    view = health(parts, caught_up=True)
     with parts.db.reading() as cur:
         noted = shared.work_of(cur, wanted)
         alive = {r["worker"] for r in shared.workers(cur, parts.settings.lease_s) if r["alive"]}
@@ -155,12 +155,13 @@ def counts(parts: Components) -> dict[str, int]:
     return queries.counts(parts.db)
 
 
-def health(parts: Components) -> dict[str, Any]:
+def health(parts: Components, *, caught_up: bool = False) -> dict[str, Any]:
     """The breaker health view, with the live window that every process on the store
     counts into. ``damaged`` lists the damaged events the views found (intents and
     breaker), ``breaker_damaged`` names the breaker's first damaged event (its state is
     then the last good one, see ``BreakerGuard``), or None."""
-    parts.projector.catch_up()
+    if not caught_up:
+        parts.projector.catch_up()
     window_s = parts.settings.breaker.window_s
     vendor = parts.guard.vendor if parts.vendor is not None else None
     with parts.db.reading() as cur:
