@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit check clean bench soak
+.PHONY: demo test lint typecheck unit check clean bench bench-scale soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet 'dbos>=3,<4'
 	scripts/with-postgres $(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.tlog
+
+# proofqueue at a million intents (a 1.4M-event log written in bulk through the real
+# recorder): replay, verify --all, the breaker's first load, health/counts/list, durable
+# and concurrent submits, each beside its reference; writes bench/last-scale.md.
+# BENCH_SCALE_ARGS='--intents 20000' for a quick look (writes no file).
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale $(BENCH_SCALE_ARGS)
 
 # The fault-injection run at soak size (5,000 intents, 20 kills at least), on SQLite and on
 # PostgreSQL (a throwaway server when one can be started); prints one line of figures per store.

@@ -30,6 +30,12 @@ MEASUREMENTS: dict[str, tuple[str, str]] = {
     "breaker-record": ("bench.breaker", "breaker_record"),
     "rounds": ("bench.rounds", "worker_rounds"),
     "console": ("bench.console", "console_latency"),
+    "scale-build": ("bench.scale_log", "build_log"),
+    "scale-catch-up": ("bench.scale_measure", "catch_up"),
+    "scale-verify": ("bench.scale_measure", "verify_all"),
+    "scale-breaker": ("bench.scale_measure", "breaker_first_load"),
+    "scale-reads": ("bench.scale_measure", "read_latency"),
+    "scale-concurrent": ("bench.scale_submit", "concurrent_submits"),
 }
 
 

@@ -29,7 +29,7 @@ from proofqueue.ports import AsyncVendor, NoteSigner, Sealer, Vendor
 from proofqueue.process.decisions import Timing
 from proofqueue.process.guard import BreakerGuard
 from proofqueue.process.manager import ProcessManager
-from proofqueue.projections import shared
+from proofqueue.projections import breaker_state, shared
 from proofqueue.projections.live import LiveViews
 from proofqueue.projections.runner import Projector
 from proofqueue.projections.store import ViewDB
@@ -171,6 +171,7 @@ def open_store(settings: Settings) -> tuple[IntentLog, ViewDB, Projector]:
             db = ViewDB(datastore, "postgres" if is_postgres(settings.store) else "sqlite")
             projector = Projector(log.recorder, log.mapper, db)
             shared.ensure_tables(db)
+            log.breaker_seed = lambda key: breaker_state.load(db, str(key))
         except (PersistenceError, sqlite3.Error, OSError) as exc:
             log.close()
             raise _cannot_open(settings.store, exc) from None

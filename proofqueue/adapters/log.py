@@ -14,19 +14,17 @@ an event edited, reordered or moved from another aggregate is named the same way
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import types
-import typing
 import uuid
-from collections.abc import Callable, Hashable, Iterable
-from datetime import datetime
-from functools import cache
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import Mapper, StoredEvent, find_id_convertor
-from eventsourcing.utils import Environment, EnvType, resolve_topic
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+from eventsourcing.utils import Environment, EnvType
 
+from proofqueue.adapters import scan
+from proofqueue.adapters.grouping import GroupCommit
+from proofqueue.adapters.mapper import DamagedEvent, StrictMapper, _reason, check_shape
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
 from proofqueue.domain.chained import ChainedAggregate, event_fields
 from proofqueue.domain.errors import IntentNotFound, TrailDamaged
@@ -34,142 +32,7 @@ from proofqueue.domain.intent import Intent, intent_id
 from proofqueue.domain.proof import GENESIS, event_hash
 from proofqueue.domain.transparency_log import TransparencyLog, transparency_log_id
 
-
-class DamagedEvent(ValueError):
-    """A stored event that cannot be read back, or that breaks its aggregate's chain."""
-
-    def __init__(self, originator_id: object, version: int, reason: str) -> None:
-        self.originator_id = originator_id
-        self.version = version
-        self.reason = reason
-        super().__init__(reason)
-
-
-_OWN_EVENTS = (ChainedAggregate.Event, ChainedAggregate.Created)
-
-
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
-    return {name: hints.get(name, Any) for name in names}
-
-
-def _fits(value: object, hint: Any) -> bool:
-    """Whether a decoded value has the declared type (as far as JSON can carry it)."""
-    if hint is Any:
-        return True
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        return any(_fits(value, arg) for arg in typing.get_args(hint))
-    if hint is type(None):
-        return value is None
-    if origin is not None:
-        hint = origin
-    if not isinstance(hint, type):
-        return True
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if hint is datetime:
-        return isinstance(value, datetime) and value.tzinfo is not None
-    return isinstance(value, hint)
-
-
-def check_shape(event: object, stored: StoredEvent) -> None:
-    """Raise DamagedEvent unless ``event`` holds exactly its class's fields, typed."""
-    cls = type(event)
-    if not isinstance(event, _OWN_EVENTS) or not dataclasses.is_dataclass(cls):
-        raise DamagedEvent(stored.originator_id, stored.originator_version, "not an event")
-    state = vars(event)
-    hints = _hints(cls)
-    missing = sorted(set(hints) - set(state))
-    extra = sorted(set(state) - set(hints))
-    if missing or extra:
-        parts = [f"missing {', '.join(missing)}"] if missing else []
-        parts += [f"unknown {', '.join(extra)}"] if extra else []
-        raise DamagedEvent(stored.originator_id, stored.originator_version, "; ".join(parts))
-    for name, hint in hints.items():
-        if not _fits(state[name], hint):
-            raise DamagedEvent(
-                stored.originator_id,
-                stored.originator_version,
-                f"field {name} holds a {type(state[name]).__name__}",
-            )
-    if not isinstance(state["originator_id"], uuid.UUID):
-        raise DamagedEvent(stored.originator_id, stored.originator_version, "bad originator id")
-    if "originator_topic" in state:  # a creation names its aggregate's class (not hashed)
-        owner = f"{cls.__module__}:{cls.__qualname__.rsplit('.', 1)[0]}"
-        if state["originator_topic"] != owner:
-            raise DamagedEvent(
-                stored.originator_id, stored.originator_version, "originator_topic is damaged"
-            )
-
-
-class StrictMapper(Mapper[uuid.UUID]):
-    """The default mapper, plus: any failure to decode, or a decoded event that is not
-    exactly what its class declares, raises DamagedEvent."""
-
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        key = stored_event.originator_id
-        if not isinstance(key, uuid.UUID):
-            try:
-                uuid.UUID(str(key))
-            except ValueError:
-                raise DamagedEvent(
-                    key, stored_event.originator_version, "its originator id is not an aggregate id"
-                ) from None
-        try:
-            event = self._decode(stored_event)
-            check_shape(event, stored_event)
-        except DamagedEvent:
-            raise
-        except Exception as exc:  # any failure to decode is damage, named by position
-            raise DamagedEvent(
-                stored_event.originator_id, stored_event.originator_version, _reason(exc)
-            ) from None
-        return event
-
-    def _decode(self, stored_event: StoredEvent) -> Any:
-        """eventsourcing's ``Mapper.to_domain_event``, refusing a class version newer than
-        the class (the stored version number is not covered by the proof hash)."""
-        cls = resolve_topic(stored_event.topic)
-        state = stored_event.state
-        if self.cipher:
-            state = self.cipher.decrypt(state)
-        if self.compressor:
-            state = self.compressor.decompress(state)
-        event_state: dict[str, Any] = self.transcoder.decode(state)
-        if not isinstance(event_state, dict):
-            raise DamagedEvent(
-                stored_event.originator_id, stored_event.originator_version, "not an object"
-            )
-        convert = find_id_convertor(cls, cast(Hashable, type(stored_event.originator_id)))
-        event_state["originator_id"] = convert(stored_event.originator_id)
-        event_state["originator_version"] = stored_event.originator_version
-        class_version = getattr(cls, "class_version", 1)
-        from_version = event_state.pop("class_version", 1)
-        if type(from_version) is not int or not 1 <= from_version <= class_version:
-            raise DamagedEvent(
-                stored_event.originator_id,
-                stored_event.originator_version,
-                f"class version {from_version!r} is not one this code knows",
-            )
-        while from_version < class_version:
-            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
-            from_version += 1
-        event = object.__new__(cls)
-        object.__setattr__(event, "__dict__", event_state)
-        return event
-
-
-def _reason(exc: BaseException) -> str:
-    """A short, one-line reason (eventsourcing's messages repeat the whole header)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if ": " in text and text.startswith("Failed to deserialise"):
-        text = "cannot decode its state: " + text.rsplit(": ", 1)[-1]
-    return text[:200]
+__all__ = ["DamagedEvent", "IntentLog", "StrictMapper", "check_shape"]
 
 
 def _chain_checked(
@@ -253,6 +116,49 @@ class IntentLog(Application[Any]):
                 )
         raise damaged
 
+    def save_new(self, aggregate: ChainedAggregate) -> None:
+        """Save a new aggregate's events; threads saving at the same moment share one
+        transaction (``GroupCommit``). IntegrityError, as ``save`` raises it, when this
+        aggregate's events clash with stored ones; the others of its group are saved."""
+        grouped: GroupCommit[ChainedAggregate] | None = self.__dict__.get("_grouped")
+        if grouped is None:
+            grouped = self.__dict__.setdefault("_grouped", GroupCommit(self._commit_each))
+        grouped.commit(aggregate)
+
+    def _commit_each(self, aggregates: Sequence[ChainedAggregate]) -> list[BaseException | None]:
+        """Save ``aggregates`` in one transaction; if it is refused, each in one of its own
+        (their events are collected once, so a refused save can be made again)."""
+        collected = [(aggregate, aggregate.collect_events()) for aggregate in aggregates]
+        try:
+            self._put(collected)
+            return [None] * len(collected)
+        except IntegrityError as exc:
+            if len(collected) == 1:
+                return [exc]
+        errors: list[BaseException | None] = []
+        for pair in collected:
+            try:
+                self._put([pair])
+                errors.append(None)
+            except IntegrityError as exc:
+                errors.append(exc)
+        return errors
+
+    def _put(self, collected: Sequence[tuple[Any, Sequence[Any]]]) -> None:
+        """``Application.save`` of aggregates whose events are collected already."""
+        processing: ProcessingEvent[Any] = ProcessingEvent()
+        for aggregate, events in collected:
+            processing.events.extend(events)
+            processing.aggregates[aggregate.id] = aggregate
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+
+    def by_aggregate(self, page: int = 1000) -> Iterator[StoredEvent]:
+        """Every stored event, each aggregate's together in version order, a page at a
+        time (``scan.by_aggregate``): memory stays flat however long the log."""
+        return scan.by_aggregate(self.recorder, page)
+
     def intent(self, request_id: str) -> Intent:
         try:
             found: Any = self._load(intent_id(request_id), Intent, request_id)
@@ -262,9 +168,36 @@ class IntentLog(Application[Any]):
             raise IntentNotFound(request_id)
         return found
 
+    # Where a breaker not loaded yet in this process starts from (the views' state row),
+    # or None: set by the composition root.
+    breaker_seed: Callable[[uuid.UUID], BreakerLog | None] | None = None
+
+    def _seeded(self, key: uuid.UUID) -> None:
+        """Put a breaker this process has not loaded yet into the aggregate cache from its
+        seed and the events after it (chain-checked), so it is never read whole. Any
+        trouble leaves it out: the full load then names what is wrong."""
+        seed_from, cache = self.breaker_seed, self.repository.cache
+        if seed_from is None or cache is None:
+            return
+        try:
+            cache.get(key)
+            return  # loaded already: the repository reads only the events after it
+        except KeyError:
+            pass
+        try:
+            seed = seed_from(key)
+            if seed is None:
+                return
+            later = self.repository.event_store.get(originator_id=key, gt=seed.version)
+            aggregate = _chain_checked(BreakerLog)(seed, later)
+        except Exception:
+            return
+        cache.put(key, aggregate)
+
     def breaker_log(self, vendor: str) -> BreakerLog | None:
         """The breaker of ``vendor``, or None before its first transition. TrailDamaged
         (named ``breaker of <vendor>``) when one of its events is damaged."""
+        self._seeded(breaker_id(vendor))
         try:
             found: object = self._load(breaker_id(vendor), BreakerLog, f"breaker of {vendor}")
         except AggregateNotFoundError:

@@ -41,9 +41,38 @@ def key_path(path: str, key: str) -> str:
     return f"{path}[{quoted}]"
 
 
+def _plain(value: Any, depth: int) -> bool:
+    """Whether ``check_json`` would accept ``value``: the same rules, without building the
+    path of every key (only a refusal needs it)."""
+    if depth > 64:
+        return False
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str and not isinstance(key, str):
+                return False
+            if (type(item) is not str or depth >= 64) and not _plain(item, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all((type(item) is str and depth < 64) or _plain(item, depth + 1) for item in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() <= MAX_INT_BITS
+    if isinstance(value, float):
+        return not (value != value or value in (float("inf"), float("-inf")))
+    if isinstance(value, bool | str):
+        return True
+    if isinstance(value, list | tuple | dict):
+        return False  # a subclass: let the full check decide (and name it)
+    return False
+
+
 def check_json(value: Any, path: str) -> None:
     """Raise InvalidInput naming the first part of ``value`` that is not plain JSON."""
-    _check(value, path, 0)
+    if not _plain(value, 0):  # the walk that names the part is only needed for a refusal
+        _check(value, path, 0)
 
 
 def _check(value: Any, path: str, depth: int) -> None:

@@ -70,11 +70,14 @@ class Reading:
         older_than: float | None = None,
         limit: int = 100,
         offset: int = 0,
+        cursor: str | None = None,
     ) -> builtins.list[IntentRow]:
         """The operator list: QUEUED and RETRYING first, then SUBMITTED, SETTLED, FAILED;
         oldest first within each. Filters: ``status`` (any of them), ``actor``, ``target``,
         ``older_than`` (queued at least that many seconds ago); ``limit`` 1-10000 rows from
-        ``offset``. ``InvalidInput`` for an unknown status or a limit out of range."""
+        ``offset``, or after ``cursor`` (keyset paging: see ``page``, which also answers
+        the next page's cursor). ``InvalidInput`` for an unknown status, a limit out of
+        range or a cursor this did not give."""
         return reads.list_intents(
             self.parts,
             status=status,
@@ -83,6 +86,31 @@ class Reading:
             older_than=older_than,
             limit=limit,
             offset=offset,
+            cursor=cursor,
+        )
+
+    def page(
+        self,
+        *,
+        status: Sequence[str] = (),
+        actor: str | None = None,
+        target: str | None = None,
+        older_than: float | None = None,
+        limit: int = 100,
+        cursor: str = "start",
+    ) -> tuple[builtins.list[IntentRow], str | None]:
+        """A page of the operator list and the cursor of the next one (None after the last
+        page): ``cursor="start"`` for the first page, then the cursor each page gives. A
+        page deep in the list costs what the first one does, and a row whose status does
+        not change while paging is seen exactly once."""
+        return reads.list_page(
+            self.parts,
+            status=status,
+            actor=actor,
+            target=target,
+            older_than=older_than,
+            limit=limit,
+            cursor=cursor,
         )
 
     def counts(self) -> dict[str, int]:

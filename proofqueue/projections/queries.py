@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from proofqueue.projections.store import ViewDB
+from proofqueue.projections.store import Cursor, ViewDB
 from proofqueue.projections.views import RANK
 
 OPEN = ("QUEUED", "RETRYING")
@@ -27,6 +30,8 @@ class ListFilter:
     limit: int = 100
     offset: int = 0
     request_id: str | None = None
+    # Keyset paging: only rows after this sort key (sort_rank, queued_at, request_id).
+    after: tuple[int, float, str] | None = None
 
 
 def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, Any]]:
@@ -52,10 +57,13 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
     if flt.older_than_s is not None:
         where.append("queued_at <= ?")
         params.append(now.timestamp() - flt.older_than_s)
+    if flt.after is not None:
+        where.append("(sort_rank, queued_at, request_id) > (?, ?, ?)")
+        params.extend(flt.after)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = db.query(
         "SELECT request_id, status, actor, target, attempts, last_error, next_attempt_at,"  # noqa: S608  (clauses are fixed text, values are bound)
-        " queued_at, intent_id, job_id, job_note, claim_until"
+        " queued_at, intent_id, job_id, job_note, claim_until, sort_rank"
         f" FROM pq_intents {clause} ORDER BY sort_rank, queued_at, request_id"
         " LIMIT ? OFFSET ?",
         (*params, flt.limit, flt.offset),
@@ -77,10 +85,41 @@ def list_intents(db: ViewDB, flt: ListFilter, now: datetime) -> list[dict[str, A
                 "job_note": r["job_note"],
                 "claim_until": r["claim_until"],
                 "next_attempt_at": r["next_attempt_at"],
+                "key": (r["sort_rank"], r["queued_at"], r["request_id"]),
             },
         }
         for r in rows
     ]
+
+
+CURSOR_PREFIX = "c1."
+
+
+def cursor_after(row: dict[str, Any]) -> str:
+    """The cursor of the page after ``row`` (a row of ``list_intents``, before ``_work`` is
+    taken off): its sort key, as opaque text."""
+    rank, queued_at, request_id = row["_work"]["key"]
+    raw = json.dumps([rank, queued_at, request_id], separators=(",", ":")).encode()
+    return CURSOR_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_cursor(cursor: str) -> tuple[int, float, str] | None:
+    """The sort key a cursor holds; None when it is not one of ``cursor_after``."""
+    if not cursor.startswith(CURSOR_PREFIX) or len(cursor) > 2000:
+        return None
+    body = cursor[len(CURSOR_PREFIX) :]
+    try:
+        key = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, RecursionError):
+        return None
+    if not (isinstance(key, list) and len(key) == 3):
+        return None
+    rank, queued_at, request_id = key
+    if type(rank) is not int or type(queued_at) not in (int, float):
+        return None
+    if not isinstance(request_id, str) or not math.isfinite(queued_at):
+        return None
+    return rank, float(queued_at), request_id
 
 
 def counts(db: ViewDB) -> dict[str, int]:
@@ -158,10 +197,23 @@ def health(
     """The breaker health view (the latest breaker's, or OK when no breaker moved yet).
     ``live`` is the (calls, failures) of the shared window now; without it (a replay as of
     a past moment) the ratio and calls are those of the last transition."""
-    latest = db.query("SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1")
-    counted = counts(db)
+    with db.reading() as cur:  # one read transaction: one consistent view, one connection
+        return _health(cur, now, window_s, limit, live, probe_lease_s)
+
+
+def _health(
+    cur: Cursor,
+    now: datetime,
+    window_s: float,
+    limit: int,
+    live: tuple[int, int] | None,
+    probe_lease_s: float,
+) -> dict[str, Any]:
+    latest = cur.all("SELECT * FROM pq_breaker ORDER BY at DESC, seq DESC LIMIT 1")
+    found = {r["status"]: int(r["n"]) for r in cur.all("SELECT status, n FROM pq_counts")}
+    counted = {status: found.get(status, 0) for status in STATUSES}
     backlog = counted["QUEUED"] + counted["RETRYING"]
-    oldest_rows = db.query(
+    oldest_rows = cur.all(
         "SELECT MIN(queued_at) AS oldest FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"
     )
     oldest = oldest_rows[0]["oldest"] if oldest_rows else None
@@ -175,7 +227,7 @@ def health(
         if state == "RECOVERING":
             probe_until = iso(top["at"] + probe_lease_s)
         ratio, calls, vendor = top["failure_ratio"], top["calls"], top["vendor"]
-        rows = db.query(
+        rows = cur.all(
             "SELECT * FROM pq_breaker WHERE breaker_id = ? AND from_state IS NOT NULL"
             " ORDER BY seq DESC LIMIT ?",
             (top["breaker_id"], limit),
@@ -196,7 +248,7 @@ def health(
         calls, ratio = live[0], round(live[1] / live[0], 4) if live[0] else 0.0
     held = None
     if vendor is not None:
-        holds = db.query("SELECT * FROM pq_holds WHERE vendor = ?", (vendor,))
+        holds = cur.all("SELECT * FROM pq_holds WHERE vendor = ?", (vendor,))
         if holds:
             hold = holds[0]
             held = {"by": hold["held_by"], "reason": hold["reason"], "since": iso(hold["since"])}

@@ -23,11 +23,13 @@ from eventsourcing.persistence import OperationalError
 
 from proofqueue.chaos import maybe_crash
 from proofqueue.projections import damage, order, tlog
+from proofqueue.projections.batch import apply_batch
 from proofqueue.projections.store import ViewDB
-from proofqueue.projections.views import apply_event, create_schema
+from proofqueue.projections.views import create_indexes, create_schema
 
 NAME = "views"
 BATCH = 1000
+REBUILD_BATCH = 5000
 
 
 class _Moved(Exception):
@@ -38,8 +40,16 @@ class Projector:
     """Applies the log's events to a ViewDB. ``as_of`` keeps only events up to a moment."""
 
     def __init__(
-        self, recorder: Any, mapper: Any, db: ViewDB, *, as_of: datetime | None = None
+        self,
+        recorder: Any,
+        mapper: Any,
+        db: ViewDB,
+        *,
+        as_of: datetime | None = None,
+        rebuild: bool = False,
     ) -> None:
+        """``rebuild``: ``db`` is a new throwaway store filled from the whole log (replay):
+        bigger batches, and the secondary indexes made once by ``finish``."""
         self.recorder = recorder
         self.mapper = mapper
         self.db = db
@@ -49,7 +59,9 @@ class Projector:
         self.check_order = as_of is None
         # Every finding about the log's order this projector recorded (``replay --check``).
         self.findings: list[damage.Damaged] = []
-        create_schema(db, [NAME])
+        self.batch = REBUILD_BATCH if rebuild else BATCH
+        self._indexed = not rebuild
+        create_schema(db, [NAME], indexes=not rebuild)
         if not tlog.has_tables(db):
             self._create_tlog()
         if not order.has_tables(db):
@@ -113,6 +125,12 @@ class Projector:
             if last is not None and int(last.id) == upto:
                 order.write_tail(cur, NAME, order.tail_of(last))
 
+    def finish(self) -> None:
+        """Make the indexes a rebuild left out (once; a no-op for live views)."""
+        if not self._indexed:
+            create_indexes(self.db)
+            self._indexed = True
+
     def position(self) -> int:
         row = self.db.query("SELECT position FROM pq_position WHERE name = ?", (NAME,))
         return int(row[0]["position"]) if row else 0
@@ -134,7 +152,7 @@ class Projector:
                 return applied
             notes = list(
                 self.recorder.select_notifications(
-                    start=max(position, 1), limit=BATCH + 1, stop=stop
+                    start=max(position, 1), limit=self.batch + 1, stop=stop
                 )
             )
             notes, findings, last_tail = self._follow_tail(position, tail, notes)
@@ -171,7 +189,7 @@ class Projector:
                 findings.append(order.gone(tail, at))
         else:
             notes = [note for note in notes if int(note.id) > position]
-        notes = notes[:BATCH]
+        notes = notes[: self.batch]
         if self.check_order and order.log_is_sqlite(self.recorder):
             findings += order.gaps(position, [int(note.id) for note in notes])
         if notes:
@@ -255,6 +273,7 @@ class Projector:
             known = order.heads(cur, keys) if self.check_order else {}
             heads: dict[str, tuple[int, int]] = {}
             found: list[damage.Damaged] = []
+            kept: list[tuple[str, Any]] = []
             for note, event in events:
                 key = str(event.originator_id)
                 if key in hurt or since.get(key, int(note.id) + 1) < int(note.id):
@@ -266,7 +285,8 @@ class Projector:
                         since[key] = int(note.id)
                         continue
                     heads[key] = (int(event.originator_version), int(note.id))
-                apply_event(cur, event)
+                kept.append((key, event))
+            apply_batch(cur, kept)
             damage.record(cur, [*damaged, *findings, *found])
             order.write_heads(cur, heads)
             if tail is not None:

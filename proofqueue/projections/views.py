@@ -22,7 +22,7 @@ from typing import Any
 from proofqueue.domain.breaker_log import BreakerLog
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.transparency_log import TransparencyLog
-from proofqueue.projections import damage, series, tlog
+from proofqueue.projections import breaker_state, damage, series, tlog
 from proofqueue.projections.store import Cursor, ViewDB
 
 # Tables added after the first release: created on stores whose views exist already.
@@ -44,6 +44,8 @@ TABLES = {
     ),
     "pq_damaged": (damage.TABLE,),
     **series.TABLES,
+    # Each breaker's state as one row, so a process loads a breaker in constant time.
+    "pq_breaker_state": (breaker_state.TABLE,),
 }
 
 # Indexes added after the first release: created on stores whose views exist already.
@@ -52,6 +54,17 @@ INDEXES = (
         "pq_intents_due",
         """CREATE INDEX IF NOT EXISTS pq_intents_due ON pq_intents (next_attempt_at)
         WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NULL""",
+    ),
+    (
+        # health: the latest breaker event first, at once however many there are
+        "pq_breaker_at",
+        "CREATE INDEX IF NOT EXISTS pq_breaker_at ON pq_breaker (at, seq)",
+    ),
+    (
+        # keyset paging of the operator list (a cursor): the whole sort key
+        "pq_intents_page",
+        "CREATE INDEX IF NOT EXISTS pq_intents_page ON pq_intents"
+        " (sort_rank, queued_at, request_id)",
     ),
     (
         "pq_intents_claimed",
@@ -92,7 +105,6 @@ SCHEMA = (
         WHERE status IN ('QUEUED', 'RETRYING')""",
     """CREATE INDEX IF NOT EXISTS pq_intents_submitted ON pq_intents (updated_at)
         WHERE status = 'SUBMITTED'""",
-    *(index for _, index in INDEXES),
     *(statement for statements in TABLES.values() for statement in statements),
     """CREATE TABLE IF NOT EXISTS pq_breaker (
         breaker_id TEXT NOT NULL,
@@ -108,6 +120,7 @@ SCHEMA = (
         trips INTEGER NOT NULL,
         worker TEXT,
         PRIMARY KEY (breaker_id, seq))""",
+    *(index for _, index in INDEXES),
 )
 
 # Queued and retrying first: what an operator looks at during an outage.
@@ -141,7 +154,10 @@ def _tables(db: ViewDB) -> set[str]:
 
 def _indexes(db: ViewDB) -> set[str]:
     if db.dialect == "postgres":
-        rows = db.query("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'pq_intents'")
+        rows = db.query(
+            "SELECT indexname AS name FROM pg_indexes"
+            " WHERE schemaname = current_schema() AND starts_with(tablename, 'pq_')"
+        )
     else:
         rows = db.query("SELECT name FROM sqlite_master WHERE type = 'index'")
     return {str(r["name"]) for r in rows}
@@ -159,16 +175,30 @@ def _columns(db: ViewDB, table: str) -> set[str]:
     return {str(r["name"]) for r in rows}
 
 
-def create_schema(db: ViewDB, names: Iterable[str]) -> None:
+# The secondary indexes: a throwaway store being rebuilt (replay) makes them at the end,
+# in one pass each, instead of keeping them up to date row by row.
+DEFERRABLE = tuple(statement for statement in SCHEMA if "CREATE INDEX" in statement)
+
+
+def create_indexes(db: ViewDB) -> None:
+    """Create the secondary indexes a ``create_schema(..., indexes=False)`` left out."""
+    with db.transaction() as cur:
+        for statement in DEFERRABLE:
+            cur.run(statement)
+
+
+def create_schema(db: ViewDB, names: Iterable[str], *, indexes: bool = True) -> None:
     """Create the views' tables once. Processes starting together serialize on a lock (on
     PostgreSQL an advisory lock), and DDL is skipped once the tables exist: it would take
-    table locks that deadlock with running catch-ups."""
+    table locks that deadlock with running catch-ups. ``indexes=False`` (a new throwaway
+    store only) leaves the secondary indexes to ``create_indexes``."""
     if not _has_schema(db):
         with db.transaction() as cur:
             if db.dialect == "postgres":
                 cur.run("SELECT pg_advisory_xact_lock(7270917)")
             for statement in SCHEMA:
-                cur.run(statement)
+                if indexes or statement not in DEFERRABLE:
+                    cur.run(statement)
     present = _tables(db)
     missing = [
         statement
@@ -176,7 +206,8 @@ def create_schema(db: ViewDB, names: Iterable[str]) -> None:
         if name not in present
         for statement in statements
     ]
-    missing += [statement for name, statement in INDEXES if name not in _indexes(db)]
+    if indexes:
+        missing += [statement for name, statement in INDEXES if name not in _indexes(db)]
     missing += [
         f"ALTER TABLE {table} ADD COLUMN {column} {kind}"
         for table, column, kind in COLUMNS
@@ -203,9 +234,13 @@ def apply_event(cur: Cursor, event: object) -> None:
     if isinstance(event, Intent.Event | Intent.Created):
         _apply_intent(cur, event)
         tlog.apply_event(cur, event)  # after the intent's row: a leaf is read from it
-    elif isinstance(event, TransparencyLog.Event):
+        return
+    if isinstance(event, TransparencyLog.Event):
         tlog.apply_event(cur, event)
-    elif isinstance(event, BreakerLog.Opened):
+        return
+    if isinstance(event, BreakerLog.Event | BreakerLog.Created):
+        breaker_state.apply_event(cur, event)  # refuses an event off the breaker's chain
+    if isinstance(event, BreakerLog.Opened):
         cur.run(
             "INSERT INTO pq_breaker (breaker_id, seq, vendor, at, from_state, to_state, reason,"
             " failure_ratio, calls, open_until, trips, worker)"

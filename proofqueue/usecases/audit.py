@@ -6,8 +6,9 @@ through the aggregate, which a damaged trail could not be rebuilt into).
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -121,11 +122,10 @@ def verify(parts: Components, request_ids: Sequence[str] = ()) -> VerifyReport:
         return _with(report, order.check_heads(recorder, heads), name_of)
     # The views' last applied events first: the log only grows while it is walked.
     walk = order.LogWalk(order.all_heads(parts.db), gaps_are_damage=order.log_is_sqlite(recorder))
-    everyone: dict[Any, str] = {}
     for note in whole_log(recorder):
-        everyone.setdefault(note.originator_id, "")
         walk.see(note)
-    report = _with(_verify(parts.log.mapper, recorder, everyone, name_of), walk.finish(), name_of)
+    report = _verify_all(parts.log.mapper, parts.log.by_aggregate(), name_of)
+    report = _with(report, walk.finish(), name_of)
     if report.intents == 0:  # nothing was verified: never report that as success
         return VerifyReport(0, report.events, [*report.problems, _empty_log(report.events)])
     return report
@@ -155,6 +155,7 @@ def _empty_log(events: int) -> Problem:
 
 
 def whole_log(recorder: Any, batch: int = 1000) -> Iterator[Any]:
+    """Every notification of the log, in id order, a page at a time."""
     start = 1
     while notes := recorder.select_notifications(start=start, limit=batch):
         yield from notes
@@ -180,37 +181,68 @@ def _verify(
         events += len(stored)
         if stored and ":BreakerLog" not in str(stored[0].topic):
             intents += 1
-        name = known_name
-        checker = ChainChecker()
-        for item in stored:
-            try:
-                event: Any = mapper.to_domain_event(item)
-                if isinstance(event, Intent.Queued) and not name:
-                    name = event.request_id
-                link = ChainLink(
-                    event.originator_version,
-                    type(event).__name__,
-                    event.timestamp.isoformat(),
-                    event_fields(event),
-                    getattr(event, "hash", ""),
-                )
-                found = checker.check(str(key), link)
-            except Exception as exc:  # any failure to read the event is a finding
-                reason = getattr(exc, "reason", None) or " ".join(str(exc).split())
-                problem = Problem(
-                    name or name_of(key),
-                    item.originator_version,
-                    _type_of(item.topic),
-                    f"cannot decode: {reason}",
-                )
-                problems.append(problem)
-                break
-            if found is not None:
-                problems.append(
-                    Problem(name or name_of(key), found.seq, found.type_name, found.problem)
-                )
-                break
+        found = _check_chain(mapper, key, known_name, stored, name_of)
+        if found is not None:
+            problems.append(found)
     return VerifyReport(intents, events, problems)
+
+
+def _verify_all(
+    mapper: Any, stored_events: Iterator[Any], name_of: Callable[[Any], str]
+) -> VerifyReport:
+    """``_verify`` of every aggregate, streaming: the log comes each aggregate's events
+    together (``IntentLog.by_aggregate``) and each is checked as it streams by, so memory
+    stays flat however long the log and however long one aggregate's trail."""
+    problems: list[Problem] = []
+    intents = events = 0
+
+    def counted() -> Iterator[Any]:
+        nonlocal events
+        for item in stored_events:
+            events += 1
+            yield item
+
+    for key, group in itertools.groupby(counted(), key=lambda item: item.originator_id):
+        first = next(group)
+        if ":BreakerLog" not in str(first.topic):
+            intents += 1
+        rest = itertools.chain((first,), group)  # noqa: B031  (used once, here)
+        found = _check_chain(mapper, key, "", rest, name_of)
+        if found is not None:
+            problems.append(found)
+    return VerifyReport(intents, events, problems)
+
+
+def _check_chain(
+    mapper: Any, key: Any, known_name: str, stored: Iterable[Any], name_of: Callable[[Any], str]
+) -> Problem | None:
+    """The first bad event of one aggregate's stored events (in version order), or None."""
+    name = known_name
+    checker = ChainChecker()
+    for item in stored:
+        try:
+            event: Any = mapper.to_domain_event(item)
+            if isinstance(event, Intent.Queued) and not name:
+                name = event.request_id
+            link = ChainLink(
+                event.originator_version,
+                type(event).__name__,
+                event.timestamp.isoformat(),
+                event_fields(event),
+                getattr(event, "hash", ""),
+            )
+            found = checker.check(str(key), link)
+        except Exception as exc:  # any failure to read the event is a finding
+            reason = getattr(exc, "reason", None) or " ".join(str(exc).split())
+            return Problem(
+                name or name_of(key),
+                item.originator_version,
+                _type_of(item.topic),
+                f"cannot decode: {reason}",
+            )
+        if found is not None:
+            return Problem(name or name_of(key), found.seq, found.type_name, found.problem)
+    return None
 
 
 def _type_of(topic: object) -> str:

@@ -24,7 +24,43 @@ def list_intents(
     older_than: float | None,
     limit: int,
     offset: int,
+    cursor: str | None = None,
 ) -> list[IntentRow]:
+    """A page of the operator list (see ``list_page``)."""
+    rows, _ = list_page(
+        parts, status=status, actor=actor, target=target, older_than=older_than,
+        limit=limit, offset=offset, cursor=cursor,
+    )  # fmt: skip
+    return rows
+
+
+FIRST_PAGE = ("", "start")  # the cursor of the first page
+
+
+def list_page(
+    parts: Components,
+    *,
+    status: Sequence[str],
+    actor: str | None,
+    target: str | None,
+    older_than: float | None,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> tuple[list[IntentRow], str | None]:
+    """A page of the operator list and the cursor of the next page (None after the last
+    page). ``cursor`` (``"start"`` or ``""`` for the first page, else a cursor this gave)
+    pages by key: each page begins right after the previous page's last row, found at
+    once however deep, and a row whose status stays the same while paging is seen exactly
+    once whatever else is queued, moved or changed meanwhile. ``offset`` pages by
+    position (and cannot be combined with a cursor)."""
+    after = None
+    if cursor is not None and cursor not in FIRST_PAGE:
+        after = queries.parse_cursor(cursor)
+        if after is None:
+            raise InvalidInput("cursor", "is not a cursor from a previous page (or 'start')")
+    if cursor is not None and offset:
+        raise InvalidInput("offset", "cannot be combined with a cursor")
     statuses = [s.strip().upper() for s in status if s.strip()]
     unknown = [s for s in statuses if s not in queries.STATUSES]
     if unknown:
@@ -38,10 +74,11 @@ def list_intents(
     if older_than is not None and not (0 <= older_than < math.inf):
         raise InvalidInput("older_than", "must be a finite number of seconds, not negative")
     parts.projector.catch_up()
-    flt = queries.ListFilter(statuses, actor, target, older_than, limit, offset)
+    flt = queries.ListFilter(statuses, actor, target, older_than, limit, offset, after=after)
     rows = queries.list_intents(parts.db, flt, parts.clock())
+    following = queries.cursor_after(rows[-1]) if len(rows) == limit else None
     explain(parts, rows)
-    return [IntentRow.model_validate(row) for row in rows]
+    return [IntentRow.model_validate(row) for row in rows], following
 
 
 def explain(parts: Components, rows: list[dict[str, Any]]) -> None:
@@ -56,7 +93,7 @@ def explain(parts: Components, rows: list[dict[str, Any]]) -> None:
         for row, work in zip(rows, works, strict=True):
             row["waiting_for"] = _damaged(hurt.get(work["intent_id"]))
         return
-    view = health(parts)
+    view = health(parts, caught_up=True)
     with parts.db.reading() as cur:
         noted = shared.work_of(cur, wanted)
         alive = {r["worker"] for r in shared.workers(cur, parts.settings.lease_s) if r["alive"]}
@@ -125,12 +162,13 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def health(parts: Components) -> Health:
+def health(parts: Components, *, caught_up: bool = False) -> Health:
     """The breaker health view, with the live window that every process on the store
     counts into. ``damaged`` lists the damaged events the views found (intents and
     breaker), ``breaker_damaged`` names the breaker's first damaged event (its state is
     then the last good one, see ``BreakerGuard``), or None."""
-    parts.projector.catch_up()
+    if not caught_up:
+        parts.projector.catch_up()
     window_s = parts.settings.breaker.window_s
     vendor = parts.guard.vendor if parts.vendor is not None else None
     with parts.db.reading() as cur:

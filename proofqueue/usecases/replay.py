@@ -64,7 +64,9 @@ def replay(
     with tempfile.TemporaryDirectory(prefix="proofqueue-replay-") as tmp:
         fresh = sqlite_viewdb(os.path.join(tmp, "views.db"))
         try:
-            rebuilt = Projector(parts.log.recorder, parts.log.mapper, fresh, as_of=as_of)
+            rebuilt = Projector(
+                parts.log.recorder, parts.log.mapper, fresh, as_of=as_of, rebuild=True
+            )
             events = 0
             differences: list[str] = []
             if check:
@@ -80,6 +82,7 @@ def replay(
                 differences += order.describe(fresh, rebuilt.findings)
             else:
                 events = rebuilt.catch_up(progress=progress)
+            rebuilt.finish()
             report = ReplayReport(
                 events=events,
                 seconds=time.monotonic() - started,

@@ -150,6 +150,11 @@ def _statuses(value: str | None) -> list[str]:
 @click.option("--older-than", type=float, metavar="SECONDS", help="Queued at least this long ago.")
 @click.option("--limit", type=int, default=100, show_default=True)
 @click.option("--offset", type=int, default=0, show_default=True)
+@click.option(
+    "--cursor",
+    help="Page by key: 'start' for the first page, then the cursor printed on stderr"
+    " ('next-cursor: C') after each page that has a next one.",
+)
 @json_option
 def list_(
     status: str | None,
@@ -158,18 +163,32 @@ def list_(
     older_than: float | None,
     limit: int,
     offset: int,
+    cursor: str | None,
     as_json: bool,
 ) -> None:
     """The operator list: queued and retrying first, with why and when next."""
     with opened() as pq:
-        rows = pq.list(
-            status=_statuses(status),
-            actor=actor,
-            target=target,
-            older_than=older_than,
-            limit=limit,
-            offset=offset,
-        )
+        if cursor is None:
+            rows = pq.list(
+                status=_statuses(status),
+                actor=actor,
+                target=target,
+                older_than=older_than,
+                limit=limit,
+                offset=offset,
+            )
+            following = None
+        else:
+            if offset:
+                raise InvalidInput("offset", "cannot be combined with --cursor")
+            rows, following = pq.page(
+                status=_statuses(status),
+                actor=actor,
+                target=target,
+                older_than=older_than,
+                limit=limit,
+                cursor=cursor,
+            )
         counts = pq.counts()
         damaged = pq.damaged()
     if as_json:
@@ -177,4 +196,6 @@ def list_(
     else:
         print_rows(rows)
         out.print(" ".join(f"{k}={v}" for k, v in counts.items()))
+    if following is not None:
+        click.echo(f"next-cursor: {following}", err=True)
     name_damaged([(item.intent, item.event) for item in damaged])

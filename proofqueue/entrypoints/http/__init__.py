@@ -3,7 +3,7 @@
     route                               who (role)                   answers
     POST /intents                       agent, operator              receipt, 201 (200 if known)
     GET  /intents/{id}/receipt          agent (own), operator, auditor   receipt
-    GET  /intents?status=&actor=&target=&older_than=&limit=&offset=
+    GET  /intents?status=&actor=&target=&older_than=&limit=&offset=  (or &cursor=: X-Next-Cursor)
                                         operator, auditor            the operator list
     GET  /intents/{id}                  operator, auditor            the trail (``show --json``)
     POST /intents/{id}/retry            operator                     receipt

@@ -9,11 +9,12 @@ answered exactly like an unknown id (404).
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from proofqueue.domain.errors import IntentNotFound
+from proofqueue.domain.errors import IntentNotFound, InvalidInput
 from proofqueue.domain.receipt import Receipt
 from proofqueue.entrypoints.http import parsing
 from proofqueue.entrypoints.http.answers import Problem, json_answer, receipt_answer
@@ -75,15 +76,26 @@ class IntentRoutes(Handlers):
         return json_answer(await self.pools.short(self.pq.show, parsing.request_id(request)))
 
     async def intents(self, request: Request, caller: Caller) -> Response:
-        parsing.query(request, {"status", "actor", "target", "older_than", "limit", "offset"})
+        known = {"status", "actor", "target", "older_than", "limit", "offset", "cursor"}
+        parsing.query(request, known)
         status = parsing.text(request, "status", 200) or ""
-        rows = await self.pools.short(
-            self.pq.list,
-            status=[s for s in status.split(",") if s.strip()],
-            actor=parsing.text(request, "actor"),
-            target=parsing.text(request, "target"),
-            older_than=parsing.seconds(request, "older_than"),
-            limit=parsing.whole(request, "limit", 1, MAX_LIMIT, 100),
-            offset=parsing.whole(request, "offset", 0, MAX_OFFSET, 0),
-        )
-        return json_answer(rows)
+        cursor = parsing.text(request, "cursor", 2000)
+        offset = parsing.whole(request, "offset", 0, MAX_OFFSET, 0)
+        if cursor is not None and offset:
+            raise InvalidInput("offset", "cannot be combined with a cursor")
+        query: dict[str, Any] = {
+            "status": [s for s in status.split(",") if s.strip()],
+            "actor": parsing.text(request, "actor"),
+            "target": parsing.text(request, "target"),
+            "older_than": parsing.seconds(request, "older_than"),
+            "limit": parsing.whole(request, "limit", 1, MAX_LIMIT, 100),
+        }
+        if cursor is None:
+            return json_answer(await self.pools.short(self.pq.list, offset=offset, **query))
+        # Keyset paging (``cursor=start`` for the first page): the body stays the array of
+        # rows, and the next page's cursor is the X-Next-Cursor header (absent at the end).
+        rows, following = await self.pools.short(self.pq.page, cursor=cursor, **query)
+        answer = json_answer(rows)
+        if following is not None:
+            answer.headers["X-Next-Cursor"] = following
+        return answer

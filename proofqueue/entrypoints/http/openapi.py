@@ -126,6 +126,14 @@ OPENAPI: dict[str, Any] = {
                     _q("older_than", {"type": "number", "minimum": 0}),
                     _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
                     _q("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
+                    _q(
+                        "cursor",
+                        {
+                            "type": "string",
+                            "description": "keyset paging: 'start', then the X-Next-Cursor"
+                            " header of the previous page",
+                        },
+                    ),
                 ],
             ),
         },

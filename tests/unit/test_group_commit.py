@@ -1,0 +1,74 @@
+"""GroupCommit: callers that arrive while a commit runs share the next one, and each hears
+only its own outcome."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from proofqueue.adapters.grouping import GroupCommit
+
+
+class Store:
+    """Commits by recording batches; the first commit waits until released."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+    def commit_each(self, items: Sequence[str]) -> list[BaseException | None]:
+        self.entered.set()
+        self.release.wait(5)
+        if "boom" in items:
+            raise OSError("disk gone")
+        self.batches.append(list(items))
+        return [ValueError(item) if item.startswith("bad") else None for item in items]
+
+
+def test_callers_arriving_during_a_commit_share_the_next_and_hear_their_own_answer() -> None:
+    store = Store()
+    group: GroupCommit[str] = GroupCommit(store.commit_each)
+    answers: dict[str, BaseException | None] = {}
+
+    def call(item: str) -> None:
+        try:
+            group.commit(item)
+            answers[item] = None
+        except BaseException as exc:
+            answers[item] = exc
+
+    first = threading.Thread(target=call, args=("first",))
+    first.start()
+    assert store.entered.wait(5)
+    others = [threading.Thread(target=call, args=(name,)) for name in ("a", "bad-b", "c")]
+    for thread in others:
+        thread.start()
+    while len(group._queue) < 3:
+        threading.Event().wait(0.01)
+    store.release.set()
+    for thread in [first, *others]:
+        thread.join(5)
+    assert store.batches[0] == ["first"]
+    assert sorted(store.batches[1]) == ["a", "bad-b", "c"]  # one shared commit
+    assert group.commits == 2
+    assert answers["first"] is None
+    assert answers["a"] is None
+    assert answers["c"] is None
+    assert isinstance(answers["bad-b"], ValueError)
+
+
+def test_a_failed_commit_reaches_every_caller_of_its_batch_and_a_lone_caller_waits_for_none() -> (
+    None
+):
+    store = Store()
+    store.release.set()
+    group: GroupCommit[str] = GroupCommit(store.commit_each)
+    group.commit("alone")
+    assert store.batches == [["alone"]]
+    with pytest.raises(OSError, match="disk gone"):
+        group.commit("boom")
+    group.commit("after")  # the group is not stuck after a failure
+    assert store.batches[-1] == ["after"]
