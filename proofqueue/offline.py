@@ -19,10 +19,16 @@ from typing import Any
 import rfc8785
 
 from proofqueue.adapters.signing import ed25519_verify
-from proofqueue.domain.checkpoint import parse_checkpoint, parse_tlog_proof
+from proofqueue.domain.checkpoint import Checkpoint, TlogProof, parse_checkpoint, parse_tlog_proof
 from proofqueue.domain.errors import ProofQueueError
 from proofqueue.domain.merkle import leaf_hash, verify_inclusion
-from proofqueue.domain.note import NoteError, NoteNotVerified, open_note, parse_verifier_key
+from proofqueue.domain.note import (
+    NoteError,
+    NoteNotVerified,
+    open_note,
+    parse_note,
+    parse_verifier_key,
+)
 
 PROOF_FIELD = "tlog_proof"
 
@@ -48,17 +54,7 @@ def verify_receipt(receipt: Mapping[str, Any], verifier_key: str) -> None:
         key = parse_verifier_key(verifier_key)
     except NoteError as e:
         raise ReceiptNotVerified("verifier key", str(e)) from None
-
-    text = receipt.get(PROOF_FIELD)
-    if text is None:
-        raise ReceiptNotVerified(PROOF_FIELD, "missing: the receipt is not covered by a checkpoint")
-    if not isinstance(text, str):
-        raise ReceiptNotVerified(PROOF_FIELD, f"is a {type(text).__name__}, not a text")
-    try:
-        proof = parse_tlog_proof(text)
-    except NoteError as e:
-        raise ReceiptNotVerified(PROOF_FIELD, str(e)) from None
-
+    proof = _proof_of(receipt)
     try:
         note = open_note(proof.checkpoint, key, ed25519_verify)
     except NoteNotVerified as e:
@@ -68,20 +64,45 @@ def verify_receipt(receipt: Mapping[str, Any], verifier_key: str) -> None:
         raise ReceiptNotVerified(
             "checkpoint origin", f"is {checkpoint.origin!r}, but the key is for {key.name!r}"
         )
+    _check_leaf(receipt, proof, checkpoint)
 
+
+def verify_inclusion_only(receipt: Mapping[str, Any]) -> None:
+    """The leaf and inclusion checks of ``verify_receipt`` under the checkpoint the receipt
+    carries, whose signature is NOT checked (no key): that shows the receipt was not edited
+    after its proof was made, not that the log signed it."""
+    proof = _proof_of(receipt)
+    checkpoint = parse_checkpoint(parse_note(proof.checkpoint).text)
+    _check_leaf(receipt, proof, checkpoint)
+
+
+def _proof_of(receipt: Mapping[str, Any]) -> TlogProof:
+    text = receipt.get(PROOF_FIELD)
+    if text is None:
+        raise ReceiptNotVerified(PROOF_FIELD, "missing: the receipt is not covered by a checkpoint")
+    if not isinstance(text, str):
+        raise ReceiptNotVerified(PROOF_FIELD, f"is a {type(text).__name__}, not a text")
+    try:
+        return parse_tlog_proof(text)
+    except NoteError as e:
+        raise ReceiptNotVerified(PROOF_FIELD, str(e)) from None
+
+
+def _check_leaf(receipt: Mapping[str, Any], proof: TlogProof, checkpoint: Checkpoint) -> None:
+    index = proof.index
     try:
         leaf = receipt_leaf(receipt)
     except rfc8785.CanonicalizationError as e:
         raise ReceiptNotVerified("leaf", f"the receipt has no RFC 8785 encoding ({e})") from None
-    if proof.index >= checkpoint.size:
+    if index >= checkpoint.size:
         raise ReceiptNotVerified(
-            "inclusion", f"index {proof.index} is outside the tree of size {checkpoint.size}"
+            "inclusion", f"index {index} is outside the tree of size {checkpoint.size}"
         )
     if not verify_inclusion(
-        proof.index, checkpoint.size, leaf_hash(leaf), proof.hashes, checkpoint.root_hash
+        index, checkpoint.size, leaf_hash(leaf), proof.hashes, checkpoint.root_hash
     ):
         raise ReceiptNotVerified(
             "inclusion",
-            f"the receipt is not leaf {proof.index} of the tree of size {checkpoint.size}"
+            f"the receipt is not leaf {index} of the tree of size {checkpoint.size}"
             " (a receipt field, the index or a proof hash differs from what was logged)",
         )
