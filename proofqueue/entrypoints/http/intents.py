@@ -8,14 +8,12 @@ answered exactly like an unknown id (404).
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from proofqueue.domain.errors import IntentNotFound, InvalidInput
-from proofqueue.domain.receipt import Receipt
 from proofqueue.entrypoints.http import parsing
 from proofqueue.entrypoints.http.answers import Problem, json_answer, receipt_answer
 from proofqueue.entrypoints.http.auth import Caller
@@ -44,24 +42,8 @@ class IntentRoutes(Handlers):
             target=body.get("target"),
             params=body.get("params"),
         )
-        if not receipt.is_final:
-            self.pools.start_attempt(receipt.request_id, wait)
-            receipt = await self.await_final(receipt, wait)
+        receipt = await self.pools.drive(receipt, wait)
         return receipt_answer(receipt, 201 if created else 200)
-
-    async def await_final(self, receipt: Receipt, wait: float) -> Receipt:
-        """Poll the receipt, sleeping in the event loop, until final or ``wait`` is spent."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        pause = 0.05
-        while not receipt.is_final:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            await asyncio.sleep(min(pause, remaining))
-            pause = min(pause * 1.5, 0.5)
-            receipt = await self.pools.submits(self.pq.receipt, receipt.request_id)
-        return receipt
 
     async def receipt(self, request: Request, caller: Caller) -> Response:
         parsing.query(request, set())

@@ -20,6 +20,7 @@ import anyio
 import anyio.to_thread
 
 from proofqueue.api import ProofQueue
+from proofqueue.domain.receipt import Receipt
 
 log = logging.getLogger("proofqueue.http")
 
@@ -68,6 +69,24 @@ class Pools:
         """A long store-only call (verify all, replay), two at a time at most."""
         future = self.slow_pool.submit(functools.partial(fn, *args, **kwargs))
         return await asyncio.wrap_future(future)
+
+    async def drive(self, receipt: Receipt, wait: float) -> Receipt:
+        """Start a recorded intent's first attempt (the request does not wait for it) and
+        poll its receipt, sleeping in the event loop, until final or ``wait`` is spent."""
+        if receipt.is_final:
+            return receipt
+        self.start_attempt(receipt.request_id, wait)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        pause = 0.05
+        while not receipt.is_final:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await asyncio.sleep(min(pause, remaining))
+            pause = min(pause * 1.5, 0.5)
+            receipt = await self.submits(self.pq.receipt, receipt.request_id)
+        return receipt
 
     def start_attempt(self, request_id: str, follow: float) -> None:
         """Attempt (and follow) an intent in the vendor pool; the request does not wait."""

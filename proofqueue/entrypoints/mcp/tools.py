@@ -10,7 +10,6 @@ one. Every refusal is a ``ToolError`` of one line, which the client sees as a to
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -23,7 +22,6 @@ from proofqueue.api import ProofQueue
 from proofqueue.domain.access import Action
 from proofqueue.domain.errors import IntentNotFound, ProofQueueError
 from proofqueue.domain.intent import Status
-from proofqueue.domain.receipt import Receipt
 from proofqueue.entrypoints.http.auth import Caller
 from proofqueue.entrypoints.http.pools import Pools
 from proofqueue.entrypoints.mcp.checks import check_receipt
@@ -98,25 +96,9 @@ class Tools:
             receipt, new = await self.pools.submits(
                 self.pq.record, request_id, actor=caller.name, target=target, params=params
             )
-            if not receipt.is_final:
-                self.pools.start_attempt(receipt.request_id, wait_s)
-                receipt = await self._await_final(receipt, wait_s)
+            receipt = await self.pools.drive(receipt, wait_s)
         result = ReceiptResult.of(receipt).model_dump()
         return SubmitResult(**result, new=new, final=receipt.is_final)
-
-    async def _await_final(self, receipt: Receipt, wait: float) -> Receipt:
-        """Poll the receipt, sleeping in the event loop, until final or ``wait`` is spent."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        pause = 0.05
-        while not receipt.is_final:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            await asyncio.sleep(min(pause, remaining))
-            pause = min(pause * 1.5, 0.5)
-            receipt = await self.pools.submits(self.pq.receipt, receipt.request_id)
-        return receipt
 
     async def get_receipt(self, request_id: RequestId, ctx: Context) -> ReceiptResult:
         """The public-safe receipt of one of your intents at its current status: final once
