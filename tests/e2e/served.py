@@ -47,8 +47,11 @@ def serving(env: Mapping[str, str], log: Path, *flags: str) -> Iterator[str]:
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(30)
+            code = proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        out.close()
+            raise
+        finally:
+            out.close()
+        assert code == 0, log.read_text()

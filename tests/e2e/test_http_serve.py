@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.procs import CLI, cli, free_port, sim_stats, vendor_sim, wait_for
+from tests.e2e.procs import cli, free_port, sim_stats, vendor_sim
+from tests.e2e.served import serving
 
 ORDER = {"target": "0xabc/logo", "params": {"brief": "fox"}}
 
@@ -22,40 +20,6 @@ ORDER = {"target": "0xabc/logo", "params": {"brief": "fox"}}
 def _env(store: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROOFQUEUE_")}
     return {**env, "PROOFQUEUE_STORE": store, **extra}
-
-
-@contextmanager
-def serving(env: dict[str, str], log: Path, *flags: str) -> Iterator[str]:
-    """``proofqueue serve`` on a free loopback port; yields its URL; SIGTERM at the end."""
-    port = free_port()
-    out = log.open("w")
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), *flags], env=env, stdout=out, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"serve exited {proc.returncode}: {log.read_text()}")
-        try:
-            return httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(up, 20, "the API to listen")
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            out.close()
-        assert code == 0, log.read_text()
 
 
 def _refused(done: subprocess.CompletedProcess[str], *named: str) -> None:

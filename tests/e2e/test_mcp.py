@@ -22,7 +22,7 @@ from mcp_types import CallToolResult, TextContent
 
 from proofqueue import ProofQueue, Settings
 from tests.e2e.procs import sim_stats, vendor_sim
-from tests.e2e.test_http_serve import serving
+from tests.e2e.served import serving
 
 ORDER = {"target": "0xabc/logo", "params": {"brief": "fox"}}
 TOOLS = ["submit_intent", "get_receipt", "verify_receipt", "vendor_health", "list_intents"]
