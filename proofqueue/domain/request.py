@@ -20,6 +20,7 @@ MAX_ACTOR = 200
 MAX_TARGET = 512
 
 _REQUEST_ID = re.compile(r"[\x21-\x7e]{1,255}")
+_SPACE = re.compile(r"\s")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -108,7 +109,7 @@ class IntentRequest(BaseModel):
         provider, sep, offering = value.partition("/")
         if not sep or not provider.strip() or not offering.strip():
             raise ValueError("must be <provider>/<offering>, both non-empty")
-        if any(ch.isspace() for ch in provider):
+        if _SPACE.search(provider):
             raise ValueError("provider must not contain white space")
         return value
 
@@ -116,10 +117,13 @@ class IntentRequest(BaseModel):
     @classmethod
     def _params(cls, value: dict[str, Any]) -> dict[str, Any]:
         check_json(value, "params")  # only JSON types, no NaN
-        _check_strings(value, "params")
+        try:
+            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        except UnicodeEncodeError:
+            _check_strings(value, "params")  # names the lone surrogate
+            raise
         if _depth(value) > MAX_PARAMS_DEPTH:
             raise ValueError(f"nested deeper than {MAX_PARAMS_DEPTH} levels")
-        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
         if size > MAX_PARAMS_BYTES:
             raise ValueError(f"larger than 64 KiB as JSON ({size} bytes)")
         return value

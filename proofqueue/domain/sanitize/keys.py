@@ -6,6 +6,7 @@ parameter name, where a signature or an hmac is the credential itself.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
@@ -66,6 +67,13 @@ def _is_run_together_secret(word: str) -> bool:
 
 
 def is_secret_key(key: str) -> bool:
+    """Whether a params key, a header or a field name names a secret."""
+    if len(key) <= 64:  # the same few names come again and again: remembered
+        return _is_secret_short(key)
+    return _judge(key)
+
+
+def _judge(key: str) -> bool:
     words = _words(key)
     if "".join(words) in _SECRET_KEYS_EXACT | _SECRET_WORDS:
         return True
@@ -75,6 +83,9 @@ def is_secret_key(key: str) -> bool:
         if word in _SECRET_WORDS or _is_run_together_secret(word):
             return True
     return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(words))
+
+
+_is_secret_short = functools.lru_cache(maxsize=4096)(_judge)
 
 
 # Query parameter names that are credentials in a URL though not as a params key: the

@@ -1,0 +1,83 @@
+"""The sanitizer's gate (``_may_hold_secret``) lets a text skip the secret patterns only when
+none of them could match it: on every generated text the patterns find something in, the
+gate says the text may hold a secret."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from proofqueue.domain.sanitize import redact_text
+from proofqueue.domain.sanitize.values import _all_pattern_spans, _may_hold_secret
+
+# Secrets of each shape the patterns know, most of them without any of the gate's marks.
+SHAPES = [
+    "Bearer abcdefgh12345678",
+    "bearer\tZZZZZZZZZZZZ",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----",
+    "0x" + "a1" * 32,
+    "deadbeef" * 8,
+    "sk_live_abcdefgh1234",
+    "sk-abcdefghijklmnop1234",
+    "ghp_" + "a" * 24,
+    "github_pat_" + "b" * 24,
+    "glpat-" + "c" * 24,
+    "xoxb-1234567890ab",
+    "AKIAIOSFODNN7EXAMPLE",
+    "ASIAIOSFODNN7EXAMPLE",
+    "AIza" + "S" * 35,
+    "https://user:hunter2@example.com/x",
+    "https://example.com/x?api_key=abcd1234",
+    '"password": "hunter2"',
+    "token='abcdef'",
+    "Authorization: Basic x",
+    "X-Api-Key: abcdef",
+    "Cookie: session=abc",
+    "Basic dXNlcjpwYXNzd29yZA",
+    "4111 1111 1111 1111",
+    "4111-1111-1111-1111",
+    "4111111111111111",
+    "378282246310005",
+]
+PIECES = [
+    *SHAPES,
+    *(shape[: len(shape) // 2] for shape in SHAPES),
+    *(shape[len(shape) // 2 :] for shape in SHAPES),
+    "Bearer", "bearer ", "BASIC ", "basic ", "Authorization", "authorization", "eyJ", "AKIA",
+    "ASIA", "AIza", "://", "@", "?", "&", "#", "=", '"', "'", ":", "-", "_", " ", "\t", "\n",
+    ".", "/", "x-", "X-", "api-key", "Cookie", "set-cookie", "4111", "1111", "0000", "5",
+]  # fmt: skip
+texts = st.lists(
+    st.one_of(
+        st.sampled_from(PIECES),
+        st.text(alphabet=string.ascii_letters + string.digits + " .,/@", max_size=12),
+        st.text(alphabet="0123456789abcdefABCDEF -", min_size=1, max_size=70),
+    ),
+    max_size=8,
+).map("".join)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_secret_shape_passes_the_gate(shape: str) -> None:
+    for text in (shape, f"see {shape} now", f"{shape}\n"):
+        assert _all_pattern_spans(text), text  # the patterns know it
+        assert _may_hold_secret(text), text
+        assert redact_text(text) != text
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=texts)
+@example(text="a minimal logo for a coffee roaster, warm colours, no text")
+def test_the_gate_never_turns_away_a_text_the_patterns_match(text: str) -> None:
+    if _all_pattern_spans(text):
+        assert _may_hold_secret(text)
+
+
+def test_plain_prose_skips_the_patterns() -> None:
+    # The point of the gate: plain values cost one pass over a set, not nine regexes.
+    assert not _may_hold_secret("a minimal logo for a coffee roaster, warm colours, no text")
+    assert not _may_hold_secret("order 12345, size 1024x1024")
