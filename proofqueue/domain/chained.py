@@ -81,13 +81,16 @@ class ChainedAggregate(Aggregate):
         cls, event_class: type[Created], aggregate_id: uuid.UUID, now: datetime, **fields: Any
     ) -> Self:
         fields = {key: _exact(value) for key, value in fields.items()}
-        digest = event_hash(str(aggregate_id), 1, event_class.__name__, iso(now), fields, GENESIS)
+        digest = event_hash(
+            str(aggregate_id), 1, event_class.__name__, iso(now), fields, GENESIS, checked=True
+        )
         return cls._create(event_class, id=aggregate_id, timestamp=now, hash=digest, **fields)
 
     def _chain(self, event_class: type[Event], now: datetime, **fields: Any) -> None:
         fields = {key: _exact(value) for key, value in fields.items()}
         seq = self.version + 1
         digest = event_hash(
-            str(self.id), seq, event_class.__name__, iso(now), fields, self.proof_head
-        )
+            str(self.id), seq, event_class.__name__, iso(now), fields, self.proof_head,
+            checked=True,
+        )  # fmt: skip
         self.trigger_event(event_class, timestamp=now, hash=digest, **fields)

@@ -117,12 +117,15 @@ class IntentRequest(BaseModel):
     @classmethod
     def _params(cls, value: dict[str, Any]) -> dict[str, Any]:
         check_json(value, "params")  # only JSON types, no NaN
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         try:
-            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+            size = len(text.encode())
         except UnicodeEncodeError:
             _check_strings(value, "params")  # names the lone surrogate
             raise
-        if _depth(value) > MAX_PARAMS_DEPTH:
+        # As deep as it has brackets at most: the walk only for params that might be too deep.
+        brackets = text.count("{") + text.count("[")
+        if brackets > MAX_PARAMS_DEPTH and _depth(value) > MAX_PARAMS_DEPTH:
             raise ValueError(f"nested deeper than {MAX_PARAMS_DEPTH} levels")
         if size > MAX_PARAMS_BYTES:
             raise ValueError(f"larger than 64 KiB as JSON ({size} bytes)")
