@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Mapper, Recording, StoredEvent
+from eventsourcing.persistence import IntegrityError, Mapper, Notification, Recording
 from eventsourcing.utils import Environment, EnvType
 
 from proofqueue.adapters import scan
@@ -163,10 +163,23 @@ class IntentLog(Application[Any]):
         self._notify(recordings)
         return recordings
 
-    def by_aggregate(self, page: int = 1000) -> Iterator[StoredEvent]:
-        """Every stored event, each aggregate's together in version order, a page at a
-        time (``scan.by_aggregate``): memory stays flat however long the log."""
+    def by_aggregate(self, page: int = 1000) -> Iterator[Notification]:
+        """Every stored event with its notification id, each aggregate's together in
+        version order, a page at a time (``scan.by_aggregate``): memory stays flat however
+        long the log."""
         return scan.by_aggregate(self.recorder, page)
+
+    def notification_ids(self) -> Iterator[int]:
+        """Every notification id of the log, in order, a page at a time."""
+        return scan.notification_ids(self.recorder)
+
+    def events_at(self, ids: Sequence[int]) -> dict[int, tuple[str, int]]:
+        """The (aggregate id, version) of the event at each of ``ids`` the log holds."""
+        return scan.events_at(self.recorder, ids)
+
+    def notification_of(self, aggregate_id: str, version: int) -> int | None:
+        """The notification id of an aggregate's event ``version``; None when it is gone."""
+        return scan.notification_of(self.recorder, aggregate_id, version)
 
     def intent(self, request_id: str) -> Intent:
         try:

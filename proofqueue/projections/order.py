@@ -22,7 +22,8 @@ is normal and never named.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,9 +123,9 @@ def write_heads(cur: Cursor, moved: dict[str, tuple[int, int]]) -> None:
         )
 
 
-def all_heads(db: ViewDB, page: int = 5000) -> dict[str, tuple[int, int]]:
-    """Every aggregate's last applied (version, notification id), read a page at a time."""
-    found: dict[str, tuple[int, int]] = {}
+def head_rows(db: ViewDB, page: int = 1000) -> Iterator[list[tuple[str, int, int]]]:
+    """Every aggregate's last applied (aggregate id, version, notification id), a page at
+    a time."""
     after = ""
     while True:
         rows = db.query(
@@ -132,10 +133,12 @@ def all_heads(db: ViewDB, page: int = 5000) -> dict[str, tuple[int, int]]:
             " WHERE aggregate_id > ? ORDER BY aggregate_id LIMIT ?",
             (after, page),
         )
-        for r in rows:
-            found[str(r["aggregate_id"])] = (int(r["version"]), int(r["notification_id"]))
+        if rows:
+            yield [
+                (str(r["aggregate_id"]), int(r["version"]), int(r["notification_id"])) for r in rows
+            ]
         if len(rows) < page:
-            return found
+            return
         after = str(rows[-1]["aggregate_id"])
 
 
@@ -144,19 +147,20 @@ def all_heads(db: ViewDB, page: int = 5000) -> dict[str, tuple[int, int]]:
 
 def out_of_order(note: Any, last: int) -> Damaged:
     """An event whose version does not follow its aggregate's last applied one."""
-    version = int(note.originator_version)
+    return misplaced(
+        int(note.id), aggregate_key(note.originator_id), int(note.originator_version), last
+    )
+
+
+def misplaced(number: int, key: str, version: int, last: int) -> Damaged:
+    """Event ``version`` of ``key`` at notification ``number``, after event ``last``."""
     if version <= last:
         why = f"event {version} again after event {last} (its notification id was reused or moved)"
     else:
         missing = "event" if version == last + 2 else "events"
         span = str(last + 1) if version == last + 2 else f"{last + 1} to {version - 1}"
         why = f"event {version} follows event {last}: {missing} {span} not before it in the log"
-    return Damaged(
-        int(note.id),
-        aggregate_key(note.originator_id),
-        version,
-        f"out of log order at notification {int(note.id)}: {why}",
-    )
+    return Damaged(number, key, version, f"out of log order at notification {number}: {why}")
 
 
 def gone(tail: Tail, now_holds: Any | None) -> Damaged:
@@ -207,66 +211,53 @@ def describe(db: ViewDB, findings: Sequence[Damaged]) -> list[str]:
     return lines
 
 
-class LogWalk:
-    """``verify``'s check of the whole log's order, fed each notification in id order:
-    every aggregate's versions must follow one another, ids must leave no gap on SQLite,
-    and each event the views applied last (``heads``) must still be in the log at the id
-    it had (read ``heads`` before the walk: the log only grows meanwhile)."""
+# -- verify's checks of the log's order: each streams, memory stays flat ---------------------
 
-    def __init__(self, heads: dict[str, tuple[int, int]], *, gaps_are_damage: bool) -> None:
-        self.heads = heads
-        self.gaps_are_damage = gaps_are_damage
-        self.findings: list[Damaged] = []
-        self._last: dict[str, int] = {}
-        self._at: dict[str, int] = {}
-        self._previous = 0
 
-    def see(self, note: Any) -> None:
-        key, version, number = (
-            aggregate_key(note.originator_id),
-            int(note.originator_version),
-            int(note.id),
-        )
-        if self.gaps_are_damage:
-            self.findings += gaps(self._previous, [number])
-        self._previous = max(self._previous, number)
-        last = self._last.get(key, 0)
-        if version != last + 1 and last >= 0:
-            self.findings.append(out_of_order(note, last))
-            self._last[key] = -1  # one finding per aggregate
-        elif last >= 0:
-            self._last[key] = version
-        head = self.heads.get(key)
-        if head is not None and head[0] == version:
-            self._at[key] = number
+def aggregate_order(key: str, events: Sequence[tuple[int, int]]) -> Damaged | None:
+    """One aggregate's events as (notification id, version), in version order: the first
+    that a walk of the log in id order finds out of order (a version that does not follow
+    the one before it), or None. Reading by id as well as by version is only needed when
+    the ids do not already rise with the versions 1, 2, 3..."""
+    if all(version == n for n, (_, version) in enumerate(events, 1)) and all(
+        a < b for (a, _), (b, _) in itertools.pairwise(events)
+    ):
+        return None
+    last = 0
+    for number, version in sorted(events):
+        if version != last + 1:
+            return misplaced(number, key, version, last)
+        last = version
+    return None
 
-    def finish(self) -> list[Damaged]:
-        """Every finding, with the views' applied events that the log no longer holds."""
-        for key, (version, number) in self.heads.items():
-            found = self._at.get(key)
-            if found == number:
+
+def heads_findings(
+    pages: Iterable[Sequence[tuple[str, int, int]]],
+    events_at: Callable[[Sequence[int]], dict[int, tuple[str, int]]],
+    notification_of: Callable[[str, int], int | None],
+) -> list[Damaged]:
+    """Whether the log still holds each views' last applied event (aggregate id, version,
+    notification id) at the id it had: one read per page, one more per event not found."""
+    findings = []
+    for page in pages:
+        found = events_at([number for _, _, number in page])
+        for key, version, number in page:
+            at = found.get(number)
+            if at is not None and (aggregate_key(at[0]), at[1]) == (key, version):
                 continue
-            now = "it is not in the log now" if found is None else f"it is notification {found}"
-            self.findings.append(
+            now = notification_of(key, version)
+            if now == number:
+                continue
+            where = "it is not in the log now" if now is None else f"it is notification {now}"
+            findings.append(
                 Damaged(
                     number,
                     key,
                     version,
-                    f"notification {number} was this event when the views applied it; {now}",
+                    f"notification {number} was this event when the views applied it; {where}",
                 )
             )
-        return self.findings
-
-
-def check_heads(recorder: Any, heads: dict[str, tuple[int, int]]) -> list[Damaged]:
-    """Whether the log still holds each of ``heads`` (the views' last applied event of some
-    aggregates) at the notification id it had: one read each."""
-    walk = LogWalk(heads, gaps_are_damage=False)
-    for version, number in heads.values():
-        for note in recorder.select_notifications(start=number, limit=1, stop=number):
-            if int(note.originator_version) == version:
-                walk._at.setdefault(aggregate_key(note.originator_id), int(note.id))
-    return walk.finish()
+    return findings
 
 
 def log_is_sqlite(recorder: Any) -> bool:

@@ -119,13 +119,19 @@ def verify(parts: Components, request_ids: Sequence[str] = ()) -> VerifyReport:
         with parts.db.reading() as cur:
             heads = order.heads(cur, [str(key) for key in named])
         report = _verify(parts.log.mapper, recorder, named, name_of)
-        return _with(report, order.check_heads(recorder, heads), name_of)
-    # The views' last applied events first: the log only grows while it is walked.
-    walk = order.LogWalk(order.all_heads(parts.db), gaps_are_damage=order.log_is_sqlite(recorder))
-    for note in whole_log(recorder):
-        walk.see(note)
-    report = _verify_all(parts.log.mapper, parts.log.by_aggregate(), name_of)
-    report = _with(report, walk.finish(), name_of)
+        rows = [(key, version, number) for key, (version, number) in heads.items()]
+        found = order.heads_findings([rows], parts.log.events_at, parts.log.notification_of)
+        return _with(report, found, name_of)
+    # Each pass streams: the log by aggregate (chains, and each one's order by id), its ids
+    # in order (gaps, on SQLite), the views' last applied events a page at a time.
+    findings: list[damage.Damaged] = []
+    report = _verify_all(parts.log.mapper, parts.log.by_aggregate(), name_of, findings)
+    if order.log_is_sqlite(recorder):
+        findings += order.gaps(0, parts.log.notification_ids())
+    findings += order.heads_findings(
+        order.head_rows(parts.db), parts.log.events_at, parts.log.notification_of
+    )
+    report = _with(report, findings, name_of)
     if report.intents == 0:  # nothing was verified: never report that as success
         return VerifyReport(0, report.events, [*report.problems, _empty_log(report.events)])
     return report
@@ -154,14 +160,6 @@ def _empty_log(events: int) -> Problem:
     return Problem(request_id="(log)", seq=0, type="-", problem=problem)
 
 
-def whole_log(recorder: Any, batch: int = 1000) -> Iterator[Any]:
-    """Every notification of the log, in id order, a page at a time."""
-    start = 1
-    while notes := recorder.select_notifications(start=start, limit=batch):
-        yield from notes
-        start = notes[-1].id + 1
-
-
 def _verify(
     mapper: Any, recorder: Any, aggregates: dict[Any, str], name_of: Callable[[Any], str]
 ) -> VerifyReport:
@@ -188,28 +186,40 @@ def _verify(
 
 
 def _verify_all(
-    mapper: Any, stored_events: Iterator[Any], name_of: Callable[[Any], str]
+    mapper: Any,
+    stored_events: Iterator[Any],
+    name_of: Callable[[Any], str],
+    out_of_order: list[damage.Damaged],
 ) -> VerifyReport:
     """``_verify`` of every aggregate, streaming: the log comes each aggregate's events
-    together (``IntentLog.by_aggregate``) and each is checked as it streams by, so memory
-    stays flat however long the log and however long one aggregate's trail."""
+    together, with their notification ids (``IntentLog.by_aggregate``), and each is checked
+    as it streams by: its chain, and whether its ids follow its versions (findings added to
+    ``out_of_order``). Memory stays flat however long the log; one aggregate's (id,
+    version) pairs are held while it streams by."""
     problems: list[Problem] = []
     intents = events = 0
 
-    def counted() -> Iterator[Any]:
-        nonlocal events
-        for item in stored_events:
-            events += 1
-            yield item
+    for key, group in itertools.groupby(stored_events, key=lambda item: item.originator_id):
+        seen: list[tuple[int, int]] = []
 
-    for key, group in itertools.groupby(counted(), key=lambda item: item.originator_id):
+        def counted(items: Iterable[Any], seen: list[tuple[int, int]] = seen) -> Iterator[Any]:
+            for item in items:
+                seen.append((int(item.id), int(item.originator_version)))
+                yield item
+
         first = next(group)
         if ":BreakerLog" not in str(first.topic):
             intents += 1
-        rest = itertools.chain((first,), group)  # noqa: B031  (used once, here)
+        rest = counted(itertools.chain((first,), group))  # noqa: B031  (used once, here)
         found = _check_chain(mapper, key, "", rest, name_of)
+        for _ in rest:  # a chain stops at its first bad event: count (and place) the rest
+            pass
+        events += len(seen)
         if found is not None:
             problems.append(found)
+        moved = order.aggregate_order(damage.aggregate_key(key), seen)
+        if moved is not None:
+            out_of_order.append(moved)
     return VerifyReport(intents, events, problems)
 
 

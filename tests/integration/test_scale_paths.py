@@ -286,6 +286,12 @@ def test_whole_log_verify_streams_every_event_once_by_aggregate(pq: ProofQueue) 
     runs = [key for n, (key, _) in enumerate(keys) if n == 0 or keys[n - 1][0] != key]
     assert len(runs) == len(set(runs))  # each aggregate in one run
     assert all(v == 1 for (k, v), (pk, _) in zip(keys[1:], keys, strict=False) if k != pk)
+    by_id = {
+        n.id: (n.originator_id, n.originator_version)
+        for n in pq.parts.log.recorder.select_notifications(start=1, limit=10_000)
+    }
+    assert {e.id: (e.originator_id, e.originator_version) for e in streamed} == by_id
+    assert list(pq.parts.log.notification_ids()) == sorted(by_id)
     report = pq.verify()
     assert report.ok
     assert report.events == len(keys)
