@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.procs import cli, free_port, sim_stats, vendor_sim
+from tests.e2e.procs import CLI, cli, free_port, sim_stats, vendor_sim
 from tests.e2e.served import serving
 
 ORDER = {"target": "0xabc/logo", "params": {"brief": "fox"}}
@@ -122,3 +123,24 @@ def test_sixty_waiting_submits_on_a_hanging_vendor_leave_health_answering(
         assert took < 10, took
         assert [a.status_code for a in answers] == [201] * 60
         assert {a.json()["status"] for a in answers} <= {"QUEUED", "RETRYING"}
+
+
+def test_sigterm_while_serve_is_starting_stops_it_cleanly(sqlite_store: str) -> None:
+    """A SIGTERM as soon as serve says where it will listen (before the server runs): serve
+    stops with exit 0 instead of ignoring it and serving on."""
+    with subprocess.Popen(
+        [*CLI, "serve", "--insecure-local", "--port", str(free_port())],
+        env=_env(sqlite_store),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stderr is not None
+            banner = proc.stderr.readline()
+            assert "proofqueue API on" in banner, banner
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(20) == 0, proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()

@@ -100,6 +100,17 @@ def serve(
     loopback = is_loopback(host)
     if insecure_local and not loopback:
         fail(f"--insecure-local serves loopback only, not {host}", EXIT_BAD_INPUT)
+    # SIGTERM/SIGINT from here on stop the server, also one still starting (uvicorn handles
+    # them itself while it runs, then raises them again once it has shut down).
+    stopping = threading.Event()
+    servers: list[uvicorn.Server] = []
+
+    def stop() -> None:
+        stopping.set()
+        for running in servers:
+            running.should_exit = True
+
+    _on_signals(stop)
     with opened() as pq:
         if not pq.has_tokens() and not insecure_local:
             if loopback:
@@ -120,10 +131,11 @@ def serve(
         click.echo(f"proofqueue API on http://{host}:{port} ({pq.store_shown}){mode}", err=True)
         app = create_app(pq, host=host, allowed_host=allowed_host, insecure_local=insecure_local)
         server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-        # uvicorn handles SIGTERM/SIGINT while it runs, then raises the signal again once it
-        # has shut down; a quiet handler makes that a clean exit.
-        _on_signals(lambda: None)
+        servers.append(server)
+        server.should_exit = stopping.is_set()
         try:
+            if stopping.is_set():
+                return
             if with_worker:
                 with pq.worker():
                     server.run()
