@@ -116,6 +116,11 @@ class Health(Shape):
     damaged: tuple[DamagedEvent, ...]
     breaker_damaged: BreakerDamage | None
 
+    def seen_by(self, sees_every_intent: bool) -> Health:
+        """The view as a caller sees it: one who may not read every intent (an agent) is
+        not told which other intents have damaged events (their request_ids)."""
+        return self if sees_every_intent else self.model_copy(update={"damaged": ()})
+
 
 class TrailEvent(Shape):
     """One event of an intent's trail: sanitized fields (params never in clear) and hash."""

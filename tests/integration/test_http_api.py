@@ -219,6 +219,23 @@ def test_an_operator_lists_and_reads_trails_and_health(api: Api) -> None:
     assert api.call("GET", "/verify", "alice").status_code == 403
 
 
+def test_health_names_damaged_intents_to_operators_but_not_to_agents(api: Api, store: str) -> None:
+    """An event of agent-9's intent damaged in the store: operators and auditors see its
+    request_id in /health; an agent sees the breaker and the backlog, not which other
+    actor's intent is damaged."""
+    api.pq.submit("secret-project", actor="agent-9", target="0xabc/logo", params={"brief": "fox"})
+    api.pq.retry("secret-project", operator="ops")
+    RawStore(store).replace_in_state("secret-project", 2, 'ops"', "ops")  # unreadable JSON
+    seen = api.call("GET", "/health", "alice").json()
+    assert [d["request_id"] for d in seen["damaged"]] == ["secret-project"]
+    assert api.call("GET", "/health", "audrey").json()["damaged"] == seen["damaged"]
+    agent = api.call("GET", "/health", "agent-7")
+    assert agent.status_code == 200
+    assert agent.json()["damaged"] == []
+    assert agent.json()["state"] == seen["state"]
+    assert "secret-project" not in agent.text
+
+
 def test_an_auditor_reads_verifies_and_replays_but_changes_nothing(api: Api) -> None:
     """Verify and replay answer; submit, retry and cancel are 403 and write nothing."""
     api.call("POST", "/intents", "agent-7", json=ORDER)

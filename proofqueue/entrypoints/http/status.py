@@ -24,7 +24,8 @@ class StatusRoutes(Handlers):
 
     async def health(self, request: Request, caller: Caller) -> Response:
         parsing.query(request, set())
-        return json_answer(await self.pools.short(self.pq.health))
+        view = await self.pools.short(self.pq.health)
+        return json_answer(view.seen_by(caller.sees_all))
 
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(OPENAPI)

@@ -131,10 +131,10 @@ class Tools:
         """The vendor's circuit breaker (OK, DEGRADED, RECOVERING), its failure ratio, any
         operator hold, and the backlog of intents waiting for it. While it is not OK, new
         intents are queued, not lost: proofqueue buys them once the vendor recovers."""
-        self._caller(ctx, Action.HEALTH)
+        caller = self._caller(ctx, Action.HEALTH)
         with refusals():
             view = await self.pools.short(self.pq.health)
-        return HealthResult.of(view)
+        return HealthResult.of(view.seen_by(caller.sees_all))
 
     async def list_intents(
         self,
