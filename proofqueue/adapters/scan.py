@@ -4,6 +4,7 @@ notification id), every notification id in order, and the events at given ids.""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -87,7 +88,9 @@ def events_at(recorder: Any, ids: Sequence[int]) -> dict[int, tuple[str, int]]:
 
 def notification_of(recorder: Any, originator_id: str, version: int) -> int | None:
     """The notification id of one aggregate's event ``version``, or None if it is gone."""
-    key: Any = uuid.UUID(originator_id) if _postgres(recorder) else originator_id
+    key: Any = originator_id
+    with contextlib.suppress(ValueError):  # stored as a UUID (PostgreSQL) or its hex (SQLite)
+        key = uuid.UUID(originator_id) if _postgres(recorder) else uuid.UUID(originator_id).hex
     statement = "SELECT {nid} AS id FROM {table} WHERE originator_id = ? AND originator_version = ?"
     rows = _run(recorder, statement, (key, version))
     return int(rows[0]["id"]) if rows else None

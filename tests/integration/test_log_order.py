@@ -157,9 +157,11 @@ def test_two_events_swapped_after_the_views_applied_them_fail_verify_and_replay_
         pq.retry("order-a", operator="ops")
         pq.cancel("order-a", reason="not needed", operator="ops")
         assert listed(pq)["order-a"]["status"] == "FAILED"
-        first, _ = swap_ids(RawStore(store), "order-a", 2, 3)
+        first, second = swap_ids(RawStore(store), "order-a", 2, 3)
         problems = [p.problem for p in pq.verify().problems]
         assert any(f"out of log order at notification {first}" in p for p in problems)
+        moved = f"notification {second} was this event when the views applied it; it is"
+        assert any(f"{moved} notification {first}" in p for p in problems), problems
 
     ran = run_cli(store, "replay", "--check")
     assert ran.code == 1, str(ran)
