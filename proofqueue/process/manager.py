@@ -31,7 +31,7 @@ from proofqueue.domain.errors import (
     IntentNotFound,
     TrailDamaged,
 )
-from proofqueue.domain.intent import Intent
+from proofqueue.domain.intent import Intent, intent_id
 from proofqueue.ports import (
     Found,
     IntentStore,
@@ -320,15 +320,21 @@ class ProcessManager:
 
     def _load(self, request_id: str) -> Intent | None:
         """The intent, or None when its trail is damaged: then it is isolated (logged once,
-        never claimed or followed again by this manager)."""
-        if request_id in self.damaged:
-            return None
-        try:
-            return self.log.intent(request_id)
-        except TrailDamaged as exc:
-            self.damaged[request_id] = exc
-            log.error("%s; left alone, the other intents go on", exc)
-            return None
+        never claimed or followed again by this manager, and blocked for the others with
+        the damage as its ``waiting_for``)."""
+        known = self.damaged.get(request_id)
+        if known is None:
+            try:
+                return self.log.intent(request_id)
+            except TrailDamaged as exc:
+                known = self.damaged[request_id] = exc
+                log.error("%s; left alone, the other intents go on", exc)
+        # Said in its waiting_for (the views' catch-up does not recompute hashes), and left
+        # out of every worker's due list a minute at a time.
+        where = f" at event {known.seq}" if known.seq is not None else ""
+        why = f"trail damaged{where}: {known.detail}; run `proofqueue verify {request_id}`"
+        self.blocked[str(intent_id(request_id))] = (why, time.time() + BLOCKED_S)
+        return None
 
     @property
     def _lease(self) -> timedelta:

@@ -140,7 +140,7 @@ def test_the_worker_isolates_a_damaged_intent_and_settles_the_others(
 
 def test_the_worker_isolates_an_intent_whose_event_was_edited(store: str) -> None:
     """An event that decodes but whose hash does not match is found when the worker loads
-    the intent: it is left alone, the others settle."""
+    the intent: it is left alone, the others settle, and the list says why it waits."""
     vendor = FakeVendor()
     with worker_queue(store, vendor) as pq:
         for rid in ("e-1", "e-2", "e-3"):
@@ -151,6 +151,9 @@ def test_the_worker_isolates_an_intent_whose_event_was_edited(store: str) -> Non
         one = pq.list(status=["QUEUED"])
     assert not vendor.jobs_for("e-2")
     assert [row.request_id for row in one] == ["e-2"]
+    assert str(one[0].waiting_for).startswith(
+        "trail damaged at event 1: hash does not match its content and predecessor"
+    ), one[0].waiting_for
 
 
 def test_a_damaged_breaker_event_does_not_stop_submit_or_the_worker(store: str) -> None:
