@@ -14,6 +14,8 @@ last applied event found gone or changed, and (on SQLite) a gap in the ids: ``or
 
 from __future__ import annotations
 
+import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -164,10 +166,13 @@ class Projector:
                 self._apply(position, last, events, damaged, findings, last_tail)
             except _Moved:
                 continue
-            except OperationalError:
-                time.sleep(0.01)  # the store was busy; try again from the tracked position
-                continue
-            except Exception:  # an event that decodes but cannot be applied: find it alone
+            except Exception as exc:
+                if _busy(exc):
+                    time.sleep(0.01)  # the store was busy; try again from the tracked position
+                    continue
+                if _store_fault(exc):
+                    raise  # the views' store fails (damaged, gone): no event is to blame
+                # An event that decodes but cannot be applied: find it alone.
                 if not self._apply_singly(position, notes, events, damaged, findings):
                     continue
             applied += len(notes)
@@ -237,14 +242,20 @@ class Projector:
                 self._apply(position, int(note.id), one, hurt, findings, tail)
             except _Moved:
                 return False
-            except OperationalError:
-                return False
-            except Exception as exc:  # this event cannot be applied: damaged
-                try:
+            except Exception as exc:
+                if _busy(exc):
+                    return False
+                if _store_fault(exc):
+                    raise
+                try:  # this event cannot be applied: damaged
                     broken = [damage.of_note(note, exc)]
                     self._apply(position, int(note.id), [], broken, findings, tail)
-                except (_Moved, OperationalError):
+                except _Moved:
                     return False
+                except Exception as again:
+                    if _busy(again):
+                        return False
+                    raise
             findings = []  # recorded with the first note
             position = int(note.id)
         return True
@@ -293,3 +304,30 @@ class Projector:
                 order.write_tail(cur, NAME, tail)
             maybe_crash("in_projection")
         self.findings.extend([*findings, *found])
+
+
+# SQLITE_BUSY and SQLITE_LOCKED (the primary code: the low byte of an extended one).
+_SQLITE_BUSY = frozenset({5, 6})
+
+
+def _busy(exc: BaseException) -> bool:
+    """The store was busy (another writer held it): try again, nothing is wrong."""
+    if isinstance(exc, OperationalError):  # eventsourcing's: a busy or lost connection
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.OperationalError)
+        and code is not None
+        and code & 0xFF in _SQLITE_BUSY
+    )
+
+
+def _store_fault(exc: BaseException) -> bool:
+    """The views' store itself failing: a damaged file (corrupt page, not a database, a
+    damaged schema), a disk error, a lost server. Never a reason to call an event damaged;
+    an error that only one event's content causes (a constraint, a value the store
+    refuses) is not one of these."""
+    if type(exc) is sqlite3.DatabaseError or isinstance(exc, sqlite3.OperationalError):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.OperationalError)

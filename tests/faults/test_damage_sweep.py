@@ -160,6 +160,7 @@ def check_commands(runner: CliRunner, store: Path, case: Case) -> None:
         assert result.exit_code in (0, 1, 2), where
         assert "Traceback" not in result.output, where
         assert "unexpected error" not in result.stderr, where
+        assert "the store answered an error" not in result.stderr, where
         assert len(result.stderr.strip().splitlines()) <= 1, where
         # verify and replay --check name what they found on stdout (exit 1: a finding).
         if result.exit_code != 0 and args[0] not in ("verify", "replay"):

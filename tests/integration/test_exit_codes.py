@@ -3,12 +3,14 @@ not terminal within the wait (design.md, "Exit codes (extended)")."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from proofqueue.entrypoints.cli import main
 from proofqueue.testing.simulator import SimConfig, running_simulator
+from tests.integration.helpers import run_cli
 
 ORDER = ["--actor", "agent-7", "--target", "0xabc/logo", "--json"]
 
@@ -41,3 +43,30 @@ def test_a_submit_that_settles_exits_0_and_one_still_open_exits_5(tmp_path: Path
     env = {"PROOFQUEUE_STORE": str(tmp_path / "pq.db")}
     assert run(env, "submit", "--request-id", "q-1", *ORDER, "--wait", "0.3") == 5
     assert run(env, "receipt", "q-1", "--wait", "0.3") == 5
+
+
+def test_a_damaged_page_of_the_store_file_is_one_line_saying_where_to_look(
+    tmp_path: Path,
+) -> None:
+    """The first page of the intents view made unreadable in the SQLite file: reading the
+    list answers one line that says the store answered an error and what checks and
+    rebuilds it, exit 1; never a traceback."""
+    store = tmp_path / "s.db"
+    submitted = run_cli(
+        str(store), "submit", "--request-id", "r1", "--actor", "a", "--target", "0xP/x"
+    )
+    assert submitted.code == 0, str(submitted)
+    with sqlite3.connect(store) as db:
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'pq_intents'"
+        ).fetchone()
+    data = bytearray(store.read_bytes())
+    data[(root - 1) * page_size] = 0x00  # not a b-tree page type any more
+    store.write_bytes(data)
+    ran = run_cli(str(store), "list")
+    assert ran.code == 1, str(ran)
+    assert ran.stderr.startswith("proofqueue: the store answered an error: "), str(ran)
+    assert "views rebuild" in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1, str(ran)
+    assert "Traceback" not in ran.output

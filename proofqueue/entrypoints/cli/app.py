@@ -11,12 +11,14 @@ line on stderr, nothing written); 3 unknown request_id; 4 the intent FAILED (``s
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import click
+from eventsourcing.persistence import PersistenceError
 
 from proofqueue.api import ProofQueue
 from proofqueue.domain.errors import (
@@ -66,8 +68,20 @@ class _Group(click.Group):
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:  # last resort: never a traceback to a user
-            fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_PROBLEM)
+            fail(_unexpected(exc), EXIT_PROBLEM)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _unexpected(exc: Exception) -> str:
+    """One line for an error nothing else caught; the store's own errors (a damaged file,
+    a lost server) say where to look."""
+    text = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    if isinstance(exc, sqlite3.DatabaseError | PersistenceError):
+        return (
+            f"the store answered an error: {text} (a damaged store? `proofqueue verify --all`"
+            " checks the log; `proofqueue views rebuild` rebuilds the views from it)"
+        )
+    return f"unexpected error: {text}"
 
 
 @contextmanager
