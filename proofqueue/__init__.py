@@ -31,6 +31,7 @@ from proofqueue.domain.errors import (
     ProofQueueError,
     Refused,
     SecretNeedsKey,
+    StoreDamaged,
     TrailDamaged,
 )
 from proofqueue.domain.intent import Status
@@ -109,6 +110,7 @@ __all__ = [
     "SecretNeedsKey",
     "Settings",
     "Status",
+    "StoreDamaged",
     "Trail",
     "TrailDamaged",
     "TrailEvent",

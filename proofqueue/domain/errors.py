@@ -93,5 +93,16 @@ class TrailDamaged(ProofQueueError):
         )
 
 
+class StoreDamaged(ProofQueueError):
+    """The store's file is damaged beyond what its views' rebuild can repair."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        super().__init__(
+            f"{what}: {detail}; the store's file is damaged beyond its views: restore it"
+            " from a backup, or copy what SQLite can still read with `sqlite3 FILE .recover`"
+            " (`proofqueue verify --all` then checks the log)"
+        )
+
+
 class ConfigurationError(ProofQueueError):
     """Settings or the store cannot be used as given."""

@@ -14,19 +14,15 @@ last applied event found gone or changed, and (on SQLite) a gap in the ids: ``or
 
 from __future__ import annotations
 
-import sqlite3
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.persistence import OperationalError
-
 from proofqueue.chaos import maybe_crash
 from proofqueue.projections import damage, order, tlog
 from proofqueue.projections.batch import apply_batch
-from proofqueue.projections.store import ViewDB
+from proofqueue.projections.store import ViewDB, busy, store_fault
 from proofqueue.projections.views import create_indexes, create_schema
 
 NAME = "views"
@@ -167,10 +163,10 @@ class Projector:
             except _Moved:
                 continue
             except Exception as exc:
-                if _busy(exc):
+                if busy(exc):
                     time.sleep(0.01)  # the store was busy; try again from the tracked position
                     continue
-                if _store_fault(exc):
+                if store_fault(exc):
                     raise  # the views' store fails (damaged, gone): no event is to blame
                 # An event that decodes but cannot be applied: find it alone.
                 if not self._apply_singly(position, notes, events, damaged, findings):
@@ -243,9 +239,9 @@ class Projector:
             except _Moved:
                 return False
             except Exception as exc:
-                if _busy(exc):
+                if busy(exc):
                     return False
-                if _store_fault(exc):
+                if store_fault(exc):
                     raise
                 try:  # this event cannot be applied: damaged
                     broken = [damage.of_note(note, exc)]
@@ -253,7 +249,7 @@ class Projector:
                 except _Moved:
                     return False
                 except Exception as again:
-                    if _busy(again):
+                    if busy(again):
                         return False
                     raise
             findings = []  # recorded with the first note
@@ -304,30 +300,3 @@ class Projector:
                 order.write_tail(cur, NAME, tail)
             maybe_crash("in_projection")
         self.findings.extend([*findings, *found])
-
-
-# SQLITE_BUSY and SQLITE_LOCKED (the primary code: the low byte of an extended one).
-_SQLITE_BUSY = frozenset({5, 6})
-
-
-def _busy(exc: BaseException) -> bool:
-    """The store was busy (another writer held it): try again, nothing is wrong."""
-    if isinstance(exc, OperationalError):  # eventsourcing's: a busy or lost connection
-        return True
-    code = getattr(exc, "sqlite_errorcode", None)
-    return (
-        isinstance(exc, sqlite3.OperationalError)
-        and code is not None
-        and code & 0xFF in _SQLITE_BUSY
-    )
-
-
-def _store_fault(exc: BaseException) -> bool:
-    """The views' store itself failing: a damaged file (corrupt page, not a database, a
-    damaged schema), a disk error, a lost server. Never a reason to call an event damaged;
-    an error that only one event's content causes (a constraint, a value the store
-    refuses) is not one of these."""
-    if type(exc) is sqlite3.DatabaseError or isinstance(exc, sqlite3.OperationalError):
-        return True
-    psycopg = sys.modules.get("psycopg")
-    return psycopg is not None and isinstance(exc, psycopg.OperationalError)

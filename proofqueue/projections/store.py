@@ -5,10 +5,14 @@ connection pool. Statements are written with ``?`` and adapted to the dialect.
 
 from __future__ import annotations
 
+import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from eventsourcing.persistence import DatabaseError, OperationalError, PersistenceError
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -98,3 +102,38 @@ def sqlite_viewdb(path: str) -> ViewDB:
     from eventsourcing.sqlite import SQLiteDatastore
 
     return ViewDB(SQLiteDatastore(db_name=path, lock_timeout=30), "sqlite", durable=False)
+
+
+# SQLITE_BUSY and SQLITE_LOCKED (the primary code: the low byte of an extended one).
+_SQLITE_BUSY = frozenset({5, 6})
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The driver's own error under eventsourcing's wrapping of it."""
+    if isinstance(exc, PersistenceError) and exc.__cause__ is not None:
+        return exc.__cause__
+    return exc
+
+
+def busy(exc: BaseException) -> bool:
+    """The store was busy (another writer held it) or its server was briefly away: try
+    again, nothing is wrong."""
+    cause = _cause(exc)
+    if isinstance(cause, sqlite3.OperationalError):
+        code = getattr(cause, "sqlite_errorcode", None)
+        return code is not None and code & 0xFF in _SQLITE_BUSY
+    return isinstance(exc, OperationalError)  # eventsourcing's, on PostgreSQL
+
+
+def store_fault(exc: BaseException) -> bool:
+    """The views' store itself failing: a damaged file (corrupt page, not a database, a
+    damaged schema), a disk error, a lost server. Never a reason to call an event damaged;
+    an error that only one event's content causes (a constraint, a value the store
+    refuses) is not one of these."""
+    cause = _cause(exc)
+    if type(cause) is sqlite3.DatabaseError or isinstance(cause, sqlite3.OperationalError):
+        return True
+    if type(exc) is DatabaseError or isinstance(exc, OperationalError):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(cause, psycopg.OperationalError)

@@ -10,9 +10,10 @@ worker's notes and the access tokens.
 
 from __future__ import annotations
 
+from proofqueue.domain.errors import StoreDamaged
 from proofqueue.projections import tlog
 from proofqueue.projections.runner import NAME
-from proofqueue.projections.store import ViewDB
+from proofqueue.projections.store import ViewDB, store_fault
 
 # Every table built from the log alone (views.py, damage.py, order.py, tlog.py).
 FROM_THE_LOG = (
@@ -30,7 +31,39 @@ PAGE = 5000
 
 def replace_views(live: ViewDB, rebuilt: ViewDB) -> int:
     """Replace the live views by ``rebuilt`` (a SQLite view store); return the position
-    the live views then stand at (the catch-up goes on from it)."""
+    the live views then stand at (the catch-up goes on from it). On a SQLite store whose
+    view tables are damaged (a corrupt page, a damaged schema), they are dropped and made
+    anew as the rebuilt store has them first."""
+    try:
+        return _replace(live, rebuilt)
+    except Exception as exc:
+        if live.dialect != "sqlite" or not store_fault(exc):
+            raise
+    _remake(live, rebuilt)
+    return _replace(live, rebuilt)
+
+
+def _remake(live: ViewDB, rebuilt: ViewDB) -> None:
+    """Drop the live tables built from the log and create them (and their indexes) with
+    the rebuilt store's own statements, in one transaction."""
+    made = rebuilt.query(
+        "SELECT type, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+        " ORDER BY type DESC"  # tables before their indexes
+    )
+    with live.transaction() as cur:
+        for table in FROM_THE_LOG:
+            try:
+                cur.run(f"DROP TABLE IF EXISTS {table}")
+            except Exception as exc:  # its pages cannot even be freed
+                if not store_fault(exc):
+                    raise
+                raise StoreDamaged(f"the view table {table} cannot be dropped", str(exc)) from None
+        for row in made:
+            if row["tbl_name"] in FROM_THE_LOG:
+                cur.run(str(row["sql"]))
+
+
+def _replace(live: ViewDB, rebuilt: ViewDB) -> int:
     row = rebuilt.query("SELECT position FROM pq_position WHERE name = ?", (NAME,))
     position = int(row[0]["position"]) if row else 0
     with live.transaction() as cur:

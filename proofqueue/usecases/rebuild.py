@@ -17,7 +17,7 @@ from proofqueue.bootstrap import Components
 from proofqueue.projections import order
 from proofqueue.projections.compare import compare_views
 from proofqueue.projections.runner import Projector
-from proofqueue.projections.store import sqlite_viewdb
+from proofqueue.projections.store import ViewDB, sqlite_viewdb, store_fault
 from proofqueue.projections.swap import replace_views
 
 
@@ -41,9 +41,12 @@ def rebuild_views(
         fresh = sqlite_viewdb(os.path.join(tmp, "views.db"))
         try:
             rebuilt = Projector(parts.log.recorder, parts.log.mapper, fresh)
-            parts.projector.catch_up()
-            events = rebuilt.catch_up(stop=parts.projector.position(), progress=progress)
-            differences = compare_views(parts.db, fresh)
+            unreadable = _live_position(parts)
+            if isinstance(unreadable, int):
+                events = rebuilt.catch_up(stop=unreadable, progress=progress)
+                differences = _differences(parts, fresh)
+            else:
+                events, differences = 0, [unreadable]
             events += rebuilt.catch_up(progress=progress)
             position = replace_views(parts.db, fresh)
             findings = order.describe(fresh, rebuilt.findings)
@@ -57,3 +60,31 @@ def rebuild_views(
         differences=differences,
         findings=findings,
     )
+
+
+def _unreadable(exc: Exception) -> str:
+    return (
+        f"the live views cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())}):"
+        " every table built from the log is made anew"
+    )
+
+
+def _live_position(parts: Components) -> int | str:
+    """The live views brought up to date and their position; or, when the views' store
+    fails (damaged tables), why they cannot be read."""
+    try:
+        parts.projector.catch_up()
+        return parts.projector.position()
+    except Exception as exc:
+        if not store_fault(exc):
+            raise
+        return _unreadable(exc)
+
+
+def _differences(parts: Components, fresh: ViewDB) -> list[str]:
+    try:
+        return compare_views(parts.db, fresh)
+    except Exception as exc:
+        if not store_fault(exc):
+            raise
+        return [_unreadable(exc)]

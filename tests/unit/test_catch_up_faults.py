@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from proofqueue.projections.runner import _busy, _store_fault
+from proofqueue.projections.store import busy as _busy
+from proofqueue.projections.store import store_fault as _store_fault
 
 
 def _error(run: Callable[[], object]) -> BaseException:

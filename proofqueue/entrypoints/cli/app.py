@@ -27,6 +27,7 @@ from proofqueue.domain.errors import (
     InvalidInput,
     ProofQueueError,
     Refused,
+    StoreDamaged,
     TrailDamaged,
 )
 from proofqueue.settings import Settings
@@ -91,7 +92,7 @@ def errors() -> Iterator[None]:
         yield
     except IntentNotFound as exc:
         fail(str(exc), EXIT_UNKNOWN)
-    except TrailDamaged as exc:
+    except (TrailDamaged, StoreDamaged) as exc:
         fail(str(exc), EXIT_PROBLEM)
     except (InvalidInput, Refused, ConfigurationError) as exc:
         fail(str(exc), EXIT_BAD_INPUT)
