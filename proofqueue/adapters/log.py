@@ -22,7 +22,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from eventsourcing.utils import Environment, EnvType
 
-from proofqueue.adapters import scan
+from proofqueue.adapters import loading, scan
 from proofqueue.adapters.grouping import GroupCommit
 from proofqueue.adapters.mapper import DamagedEvent, StrictMapper, _reason, check_shape
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
@@ -167,6 +167,13 @@ class IntentLog(Application[Any]):
         if not isinstance(found, Intent):
             raise IntentNotFound(request_id)
         return found
+
+    def intents(self, request_ids: Sequence[str]) -> dict[str, Intent]:
+        """The intents of ``request_ids`` read in one go (``loading.load_many``); one that
+        is missing or damaged is left out (``intent`` names what is wrong with it)."""
+        keys = {intent_id(request_id): request_id for request_id in request_ids}
+        found = loading.load_many(self.recorder, self.mapper, _chain_checked(Intent), list(keys))
+        return {keys[k]: a for k, a in found.items() if isinstance(a, Intent)}
 
     # Where a breaker not loaded yet in this process starts from (the views' state row),
     # or None: set by the composition root.

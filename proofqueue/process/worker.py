@@ -194,15 +194,22 @@ class Worker:
             if job[0] not in damaged and not self._complaints.waiting(job[0])
         ]
         self.manager.polls.forget({request_id for request_id, _ in jobs})
-        handed = 0
+        due: list[tuple[str, str]] = []
         for request_id, job_id in jobs:
-            if handed >= free:
+            if len(due) >= free:
                 break
             if request_id in self._inflight or self.manager.polls.due_in(request_id) > 0:
                 continue
+            due.append((request_id, job_id))
+        loaded = self.manager.load_many([request_id for request_id, _ in due]) if due else {}
+        handed = 0
+        for request_id, job_id in due:
+            intent = loaded.get(request_id)
+            if intent is None:
+                continue  # damaged (isolated) or gone
             if probing and not self.guard.admit():
                 break
-            if self._start(pool, request_id, self.manager.follow, request_id, job_id):
+            if self._start(pool, request_id, self.manager.follow, request_id, job_id, intent):
                 handed += 1
             elif probing:
                 self.guard.unsent()
