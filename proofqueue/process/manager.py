@@ -140,7 +140,9 @@ class ProcessManager:
 
     def claim(self, wanted: Mapping[str, int | None]) -> list[Claimed]:
         """Claim the next attempt of each intent that is due (or whose claim is taken over:
-        request_id -> the version watched), all in one commit; answer those claimed."""
+        request_id -> the version watched), all in one commit; answer those claimed. A
+        worker's manager (``batched``) records in that commit too what it decided since
+        its last commit."""
         ready: list[tuple[Intent, JobOrder, bool, str | None]] = []
         loaded = self.load_many(list(wanted))
         for request_id, take_over in wanted.items():
@@ -172,10 +174,17 @@ class ProcessManager:
                 self.guard.unsent()
                 continue
             ready.append((intent, order, take_over is not None, previous))
+        # The decisions recorded since the last round share the claims' commit.
+        records = self.recorder.take() if self.batched else None
         started = time.monotonic()  # the lease counts from before the claims are saved
-        saved = save_claims(
-            self.log, [(intent, taking) for intent, _, taking, _ in ready], self._claim_again
+        saved, recorded = save_claims(
+            self.log,
+            [(intent, taking) for intent, _, taking, _ in ready],
+            self._claim_again,
+            records.intents if records else (),
         )
+        if records:
+            (self.recorder.saved if recorded else self.recorder.refused)(records)
         claimed = []
         for stale, order, taking, previous in ready:
             found = saved.get(stale.request_id)

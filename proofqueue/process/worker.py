@@ -139,9 +139,15 @@ class Worker:
         self.slots = queries.slots_of(members.index(self.name), len(members))
 
     def step(self, pool: ThreadPoolExecutor, width: int) -> bool:
-        """One round: record what the finished calls decided (one commit), catch up, let the
-        breaker tick, claim due work (one commit) and hand its calls out. True if busy."""
-        self.manager.flush_records()
+        """One round: catch up, let the breaker tick, claim due work and hand its calls out.
+        What the calls finished since the last round decided is recorded in the claims'
+        commit (one commit a round). True if busy."""
+        try:
+            return self._step(pool, width)
+        finally:
+            self.manager.flush_records()  # not recorded with claims: in a commit of its own
+
+    def _step(self, pool: ThreadPoolExecutor, width: int) -> bool:
         if self._leads() or time.monotonic() - self._caught_up_at >= CATCH_UP_S:
             self.views.catch_up()
             self._caught_up_at = time.monotonic()
