@@ -191,6 +191,10 @@ class IntentStore(Protocol):
 
     def breaker_log(self, vendor: str) -> BreakerLog | None: ...
 
+    def breaker_version(self, vendor: str) -> int:
+        """The breaker's version in the log (0 before its first event), not loading it."""
+        ...
+
     def save(self, *aggregates: Any) -> object: ...
 
 

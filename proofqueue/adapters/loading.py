@@ -47,6 +47,33 @@ def _grouped(rows: list[StoredEvent]) -> dict[Any, list[StoredEvent]]:
     return grouped
 
 
+def last_version(recorder: Any, key: uuid.UUID) -> int:
+    """The version of the last stored event of ``key`` (0 when it has none), read in a
+    read-only transaction: a check whether an aggregate moved that commits nothing."""
+    if hasattr(recorder.datastore, "schema"):
+        from psycopg import sql
+
+        statement: Any = sql.SQL(
+            "SELECT max(originator_version) AS version FROM {}.{} WHERE originator_id = %s"
+        ).format(
+            sql.Identifier(recorder.datastore.schema),
+            sql.Identifier(recorder.events_table_name),
+        )
+        with recorder.datastore.get_connection() as conn:
+            conn.prepare_threshold = None  # as in _select
+            with conn.transaction(force_rollback=True):
+                row = conn.execute(statement, (key,)).fetchone()
+    else:
+        text = (
+            "SELECT max(originator_version) AS version"  # noqa: S608  (eventsourcing's table)
+            f" FROM {recorder.events_table_name} WHERE originator_id = ?"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(text, (key.hex,))
+            row = cursor.fetchone()
+    return int(row["version"] or 0) if row else 0
+
+
 def _select(recorder: Any, keys: list[uuid.UUID]) -> list[StoredEvent]:
     """Every stored event of ``keys``, each aggregate's in version order."""
     if not keys:

@@ -213,6 +213,11 @@ class IntentLog(Application[Any]):
             raise TrailDamaged(f"breaker of {vendor}", "its id names another aggregate")
         return found
 
+    def breaker_version(self, vendor: str) -> int:
+        """The version of the breaker of ``vendor`` in the log (0 before its first event),
+        without loading it: a check that commits nothing."""
+        return loading.last_version(self.recorder, breaker_id(vendor))
+
     def transparency_log(self, origin: str) -> TransparencyLog | None:
         """The checkpoints of the log named ``origin``, or None before the first."""
         try:
