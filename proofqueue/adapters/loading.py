@@ -4,8 +4,9 @@ store commit on PostgreSQL) per aggregate.
 
 Each aggregate is projected as a single load would (``project``: every event decoded
 strictly and chain-checked), from its first event: the aggregate cache is neither read nor
-written (threads fast-forward its entries in place). An aggregate that is missing, or whose events do not decode or apply, is left out of the
-answer: the caller loads it alone, which names what is wrong (``TrailDamaged``).
+written (threads fast-forward its entries in place). An aggregate that is missing, or
+whose events do not decode or apply, is left out of the answer: the caller loads it alone,
+which names what is wrong (``TrailDamaged``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def load_many(
         for key, stored in _grouped(_select(recorder, chunk)).items():
             try:
                 aggregate = project(None, [mapper.to_domain_event(s) for s in stored])
-            except Exception:  # noqa: S112, BLE001  (named by the caller's single load)
+            except Exception:  # noqa: S112  (named by the caller's single load)
                 continue
             if aggregate is not None:
                 found[key] = aggregate
