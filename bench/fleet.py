@@ -22,6 +22,12 @@ SETTLED or FAILED. Afterwards the log is read back:
   workers start and after they have exited (their statistics are flushed at exit), less the
   benchmark's own polls. It counts every committed transaction: the events, the views'
   catch-up, the heartbeats, the breaker window's flushes, and reads made in autocommit.
+  Broken down (``commits_by_kind``): events = distinct ``xmin`` of the event rows the run
+  added (each the transaction that inserted them); views = rows of ``pq_position`` updated
+  (each catch-up that applied events moves it once); heartbeats = the ``beats`` counted in
+  ``pq_workers``; breaker = rows of ``pq_calls`` inserted or updated (each flush of the
+  window with calls in it upserts one); other = the rest (autocommit reads, breaker
+  transitions, flushes with no calls, tables made at start).
 """
 
 from __future__ import annotations
@@ -69,6 +75,37 @@ def _xacts(url: str) -> tuple[int, int]:
             " WHERE datname = current_database()"
         ).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _marks(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Counters the breakdown of commits is taken from (``commits_by_kind``)."""
+    last = conn.execute(f"SELECT COALESCE(max(notification_id), 0) FROM {EVENTS}").fetchone()  # noqa: S608
+    found = {"last_event": int(last[0]) if last else 0}
+    rows = conn.execute(
+        "SELECT relname, n_tup_ins, n_tup_upd FROM pg_stat_user_tables"
+        " WHERE relname IN ('pq_position', 'pq_calls')"
+    ).fetchall()
+    stats = {str(name): (int(ins), int(upd)) for name, ins, upd in rows}
+    found["views"] = stats.get("pq_position", (0, 0))[1]
+    found["breaker"] = sum(stats.get("pq_calls", (0, 0)))
+    return found
+
+
+def _by_kind(conn: psycopg.Connection[Any], before: dict[str, int], commits: int) -> dict[str, int]:
+    after = _marks(conn)
+    xacts = conn.execute(
+        f"SELECT count(DISTINCT xmin::text) FROM {EVENTS} WHERE notification_id > %s",  # noqa: S608
+        (before["last_event"],),
+    ).fetchone()
+    beats = conn.execute("SELECT COALESCE(sum(beats), 0) FROM pq_workers").fetchone()
+    kinds = {
+        "events": int(xacts[0]) if xacts else 0,
+        "views": after["views"] - before["views"],
+        "heartbeats": int(beats[0]) if beats else 0,
+        "breaker": after["breaker"] - before["breaker"],
+    }
+    kinds["other"] = commits - sum(kinds.values())
+    return kinds
 
 
 def _rejected_rows(conn: psycopg.Connection[Any]) -> tuple[int, int]:
@@ -142,6 +179,8 @@ def fleet_drain(
             "PROOFQUEUE_VENDOR_URL": url,
             "PROOFQUEUE_CONCURRENCY": str(concurrency),
         }
+        with psycopg.connect(store, autocommit=True) as conn:
+            marks = _marks(conn)
         commits0, rollbacks0 = _xacts(store)
         polls = 0
         with open(log, "w") as out, psycopg.connect(store, autocommit=True) as conn:
@@ -173,8 +212,11 @@ def fleet_drain(
                 codes = _stop(procs)
         time.sleep(1.5)  # let the server take in the exited backends' statistics
         commits1, rollbacks1 = _xacts(store)
+        # The polls, and the two reads of the counters, are the benchmark's own commits.
+        commits = commits1 - commits0 - polls - 1
         with psycopg.connect(store, autocommit=True) as conn:
             events, rejected = _rejected_rows(conn)
+            by_kind = _by_kind(conn, marks, commits)
             status = dict(
                 conn.execute("SELECT status, count(*) FROM pq_intents GROUP BY status").fetchall()
             )
@@ -189,8 +231,8 @@ def fleet_drain(
         "failed": int(status.get("FAILED", 0)),
         "events": events,
         "rejected_rows": rejected,
-        # The polls, and the two reads of the counters, are the benchmark's own commits.
-        "commits": commits1 - commits0 - polls - 1,
+        "commits": commits,
+        "commits_by_kind": by_kind,
         "rollbacks": rollbacks1 - rollbacks0,
         "took_over_lines": text.count("took over attempt"),
         "error_lines": sum(1 for line in text.splitlines() if " ERROR " in line),

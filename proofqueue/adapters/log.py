@@ -22,7 +22,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, Mapper, Notification, Recording
 from eventsourcing.utils import Environment, EnvType
 
-from proofqueue.adapters import scan
+from proofqueue.adapters import loading, scan
 from proofqueue.adapters.grouping import GroupCommit
 from proofqueue.adapters.mapper import DamagedEvent, StrictMapper, _reason, check_shape
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
@@ -190,6 +190,13 @@ class IntentLog(Application[Any]):
             raise IntentNotFound(request_id)
         return found
 
+    def intents(self, request_ids: Sequence[str]) -> dict[str, Intent]:
+        """The intents of ``request_ids`` read in one go (``loading.load_many``); one that
+        is missing or damaged is left out (``intent`` names what is wrong with it)."""
+        keys = {intent_id(request_id): request_id for request_id in request_ids}
+        found = loading.load_many(self.recorder, self.mapper, _chain_checked(Intent), list(keys))
+        return {keys[k]: a for k, a in found.items() if isinstance(a, Intent)}
+
     # Where a breaker not loaded yet in this process starts from (the views' state row),
     # or None: set by the composition root.
     breaker_seed: Callable[[uuid.UUID], BreakerLog | None] | None = None
@@ -227,6 +234,11 @@ class IntentLog(Application[Any]):
         if not isinstance(found, BreakerLog):
             raise TrailDamaged(f"breaker of {vendor}", "its id names another aggregate")
         return found
+
+    def breaker_version(self, vendor: str) -> int:
+        """The version of the breaker of ``vendor`` in the log (0 before its first event),
+        without loading it: a check that commits nothing."""
+        return loading.last_version(self.recorder, breaker_id(vendor))
 
     def transparency_log(self, origin: str) -> TransparencyLog | None:
         """The checkpoints of the log named ``origin``, or None before the first."""

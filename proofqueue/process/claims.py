@@ -4,7 +4,7 @@ the params' secrets before they reach the trail."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
@@ -23,17 +23,20 @@ def save_claims(
     log: IntentStore,
     ready: list[tuple[Intent, bool]],
     claim_again: Callable[[Intent, bool], None],
-) -> dict[str, Intent]:
-    """Save the claims (intent, whether it takes a claim over) in one commit; if one
-    conflicts, claim each afresh alone (the failed commit used up their events)."""
-    if not ready:
-        return {}
+    along: Sequence[Intent] = (),
+) -> tuple[dict[str, Intent], bool]:
+    """Save the claims (intent, whether it takes a claim over) in one commit, with the
+    intents ``along`` (the round's recorded decisions); if one conflicts, claim each afresh
+    alone (the failed commit used up their events). Answers the claims saved, and whether
+    ``along`` was saved (if not, the caller records those decisions again)."""
+    if not ready and not along:
+        return {}, True
     try:
-        log.save(*(intent for intent, _ in ready))
-        return {intent.request_id: intent for intent, _ in ready}
+        log.save(*along, *(intent for intent, _ in ready))
+        return {intent.request_id: intent for intent, _ in ready}, True
     except IntegrityError:
-        if len(ready) == 1:
-            return {}
+        if len(ready) == 1 and not along:
+            return {}, False
     saved = {}
     for stale, take_over in ready:
         intent = log.intent(stale.request_id)
@@ -48,7 +51,7 @@ def save_claims(
         except (IntegrityError, IllegalTransition):
             continue
         saved[intent.request_id] = intent
-    return saved
+    return saved, False
 
 
 def order_of(intent: Intent, sealer: Sealer) -> JobOrder:

@@ -232,6 +232,8 @@ class BreakerGuard:
         return found
 
     def _adopt(self) -> None:
+        if self.log.breaker_version(self.vendor) == self._version:
+            return  # nothing recorded since it was last loaded: nothing to load
         log = self._load()
         if log is None or log.version == self._version:
             return

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -140,10 +140,13 @@ class ProcessManager:
 
     def claim(self, wanted: Mapping[str, int | None]) -> list[Claimed]:
         """Claim the next attempt of each intent that is due (or whose claim is taken over:
-        request_id -> the version watched), all in one commit; answer those claimed."""
+        request_id -> the version watched), all in one commit; answer those claimed. A
+        worker's manager (``batched``) records in that commit too what it decided since
+        its last commit."""
         ready: list[tuple[Intent, JobOrder, bool, str | None]] = []
+        loaded = self.load_many(list(wanted))
         for request_id, take_over in wanted.items():
-            intent = self._load(request_id)
+            intent = loaded.get(request_id)
             if intent is None:
                 continue
             now = self.clock()
@@ -171,10 +174,17 @@ class ProcessManager:
                 self.guard.unsent()
                 continue
             ready.append((intent, order, take_over is not None, previous))
+        # The decisions recorded since the last round share the claims' commit.
+        records = self.recorder.take() if self.batched else None
         started = time.monotonic()  # the lease counts from before the claims are saved
-        saved = save_claims(
-            self.log, [(intent, taking) for intent, _, taking, _ in ready], self._claim_again
+        saved, recorded = save_claims(
+            self.log,
+            [(intent, taking) for intent, _, taking, _ in ready],
+            self._claim_again,
+            records.intents if records else (),
         )
+        if records:
+            (self.recorder.saved if recorded else self.recorder.refused)(records)
         claimed = []
         for stale, order, taking, previous in ready:
             found = saved.get(stale.request_id)
@@ -279,13 +289,18 @@ class ProcessManager:
 
     # -- following a submitted job --------------------------------------------------------
 
-    def follow(self, request_id: str, job_id: str) -> None:
-        """Read a submitted job once; settle or fail the intent when the vendor is done."""
-        try:
-            if self._load(request_id) is None:
+    def follow(self, request_id: str, job_id: str, intent: Intent | None = None) -> None:
+        """Read a submitted job once; settle or fail the intent when the vendor is done.
+        ``intent``: as loaded just before (``load_many``), else loaded here. What the read
+        decides is recorded on it: had the intent moved meanwhile, its save conflicts and
+        the decision is applied again to the intent reloaded (``Recorder``)."""
+        if intent is None:
+            try:
+                intent = self._load(request_id)
+            except IntentNotFound:
+                return
+            if intent is None:
                 return  # damaged: not followed
-        except IntentNotFound:
-            return
         outcome = self._call(lambda: self.vendor.get_job(job_id))
         poll = self.polls.get(request_id)
         interval, misses = (poll.interval, poll.misses) if poll else (self.timing.poll_s, 0)
@@ -293,30 +308,34 @@ class ProcessManager:
         if isinstance(decided, PollAgain):
             self.polls.again(request_id, decided)
             if decided.unclear is not None:
-                self._note_job(request_id, NoteJob(decided.phase, decided.unclear))
+                self._note_job(intent, NoteJob(decided.phase, decided.unclear))
             return
-        try:
-            found = self._load(request_id)
-        except IntentNotFound:
-            return
-        if found is None:
-            return
-        intent = found
         if not intent.is_terminal:
             self.recorder.record(intent, decided)
         self.polls.done(request_id)
 
-    def _note_job(self, request_id: str, decided: NoteJob) -> None:
+    def _note_job(self, intent: Intent, decided: NoteJob) -> None:
         """Record an unclear answer about the job in the trail, once per distinct answer."""
-        try:
-            intent = self._load(request_id)
-        except IntentNotFound:
-            return
-        if intent is not None and intent.job_note != decided.detail and not intent.is_terminal:
-            log.warning("%s: %s; read again in a while", request_id, decided.detail)
+        if intent.job_note != decided.detail and not intent.is_terminal:
+            log.warning("%s: %s; read again in a while", intent.request_id, decided.detail)
             self.recorder.record(intent, decided)
 
     # -- helpers --------------------------------------------------------------------------
+
+    def load_many(self, request_ids: Sequence[str]) -> dict[str, Intent]:
+        """The intents of ``request_ids`` in one read of the log, those damaged isolated
+        (as ``_load`` does) and those not found left out."""
+        wanted = [request_id for request_id in request_ids if request_id not in self.damaged]
+        found = self.log.intents(wanted) if wanted else {}
+        for request_id in request_ids:
+            if request_id not in found:  # missing or damaged: a load of its own says which
+                try:
+                    intent = self._load(request_id)
+                except IntentNotFound:
+                    continue
+                if intent is not None:
+                    found[request_id] = intent
+        return found
 
     def _load(self, request_id: str) -> Intent | None:
         """The intent, or None when its trail is damaged: then it is isolated (logged once,

@@ -41,6 +41,20 @@ class Claim:
 
 
 @dataclass
+class Applied:
+    """Decisions applied to their intents, not saved yet."""
+
+    items: list[tuple[Intent, Recordable, Claim | None]] = field(default_factory=list)
+
+    @property
+    def intents(self) -> list[Intent]:
+        return [intent for intent, _, _ in self.items]
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+@dataclass
 class Recorder:
     log: IntentStore
     worker: str
@@ -62,11 +76,23 @@ class Recorder:
     def flush(self) -> int:
         """Record the decisions gathered since the last flush in one commit (the worker's
         group commit); a conflict sends each back through ``record_now`` alone."""
+        applied = self.take()
+        if applied:
+            try:
+                self.log.save(*applied.intents)
+            except IntegrityError:
+                self.refused(applied)
+                return len(applied.items)
+            self.saved(applied)
+        return len(applied.items)
+
+    def take(self) -> Applied:
+        """The decisions gathered since the last flush, applied to their intents: to be
+        saved by the caller (in one commit, maybe with more), then ``saved`` or
+        ``refused``."""
         with self._lock:
             batch, self._pending = self._pending, []
-        if not batch:
-            return 0
-        applied = []
+        applied = Applied()
         for intent, decided, claim in batch:
             if claim is not None and not self._still_mine(intent, claim):
                 self._superseded(intent, decided, claim)
@@ -76,16 +102,18 @@ class Recorder:
             except IllegalTransition as exc:
                 log.info("%s: %s", intent.request_id, exc)
                 continue
-            applied.append((intent, decided, claim))
-        try:
-            self.log.save(*(intent for intent, _, _ in applied))
-        except IntegrityError:
-            for intent, decided, claim in applied:  # the failed commit used up their events
-                self.record_now(self.log.intent(intent.request_id), decided, claim)
-            return len(applied)
-        for intent, _, _ in applied:
+            applied.items.append((intent, decided, claim))
+        return applied
+
+    def saved(self, applied: Applied) -> None:
+        for intent, _, _ in applied.items:
             self._log_recorded(intent)
-        return len(applied)
+
+    def refused(self, applied: Applied) -> None:
+        """The commit holding ``applied`` was refused (a concurrent write): record each
+        decision alone on its intent reloaded (the failed commit used up their events)."""
+        for intent, decided, claim in applied.items:
+            self.record_now(self.log.intent(intent.request_id), decided, claim)
 
     def _still_mine(self, intent: Intent, claim: Claim) -> bool:
         return intent.claimed_by == self.worker and intent.attempts == claim.attempt

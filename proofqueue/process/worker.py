@@ -139,9 +139,15 @@ class Worker:
         self.slots = queries.slots_of(members.index(self.name), len(members))
 
     def step(self, pool: ThreadPoolExecutor, width: int) -> bool:
-        """One round: record what the finished calls decided (one commit), catch up, let the
-        breaker tick, claim due work (one commit) and hand its calls out. True if busy."""
-        self.manager.flush_records()
+        """One round: catch up, let the breaker tick, claim due work and hand its calls out.
+        What the calls finished since the last round decided is recorded in the claims'
+        commit (one commit a round). True if busy."""
+        try:
+            return self._step(pool, width)
+        finally:
+            self.manager.flush_records()  # not recorded with claims: in a commit of its own
+
+    def _step(self, pool: ThreadPoolExecutor, width: int) -> bool:
         if self._leads() or time.monotonic() - self._caught_up_at >= CATCH_UP_S:
             self.views.catch_up()
             self._caught_up_at = time.monotonic()
@@ -194,15 +200,22 @@ class Worker:
             if job[0] not in damaged and not self._complaints.waiting(job[0])
         ]
         self.manager.polls.forget({request_id for request_id, _ in jobs})
-        handed = 0
+        due: list[tuple[str, str]] = []
         for request_id, job_id in jobs:
-            if handed >= free:
+            if len(due) >= free:
                 break
             if request_id in self._inflight or self.manager.polls.due_in(request_id) > 0:
                 continue
+            due.append((request_id, job_id))
+        loaded = self.manager.load_many([request_id for request_id, _ in due]) if due else {}
+        handed = 0
+        for request_id, job_id in due:
+            intent = loaded.get(request_id)
+            if intent is None:
+                continue  # damaged (isolated) or gone
             if probing and not self.guard.admit():
                 break
-            if self._start(pool, request_id, self.manager.follow, request_id, job_id):
+            if self._start(pool, request_id, self.manager.follow, request_id, job_id, intent):
                 handed += 1
             elif probing:
                 self.guard.unsent()

@@ -14,10 +14,13 @@ last applied event found gone or changed, and (on SQLite) a gap in the ids: ``or
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+from eventsourcing.persistence import Notification
 
 from proofqueue.chaos import maybe_crash
 from proofqueue.projections import damage, order, tlog
@@ -28,6 +31,17 @@ from proofqueue.projections.views import create_indexes, create_schema
 NAME = "views"
 BATCH = 1000
 REBUILD_BATCH = 5000
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def _events_table(recorder: Any) -> str | None:
+    """The quoted name of a PostgreSQL recorder's events table, or None."""
+    schema = getattr(getattr(recorder, "datastore", None), "schema", None)
+    table = getattr(recorder, "events_table_name", None)
+    names = (schema, table)
+    if not all(isinstance(n, str) and _NAME.match(n) for n in names):
+        return None
+    return f'"{schema}"."{table}"'
 
 
 class _Moved(Exception):
@@ -139,20 +153,55 @@ class Projector:
             row = cur.one("SELECT position FROM pq_position WHERE name = ?", (NAME,))
             return (int(row["position"]) if row else 0), order.read_tail(cur, NAME)
 
+    def _read(self, stop: int | None) -> tuple[int, order.Tail | None, list[Any]]:
+        """The tracked position, the last notification applied, and the notifications from
+        the position on (up to ``stop``). On PostgreSQL in one read-only transaction: a
+        catch-up that finds nothing new commits nothing (the recorder's own read would be
+        a transaction of its own, committed)."""
+        shared = getattr(self.recorder, "datastore", None) is self.db.datastore
+        table = _events_table(self.recorder) if shared and self.db.dialect == "postgres" else None
+        if table is None:
+            position, tail = self._mark()
+            if stop is not None and position >= stop:
+                return position, tail, []
+            notes = self.recorder.select_notifications(
+                start=max(position, 1), limit=self.batch + 1, stop=stop
+            )
+            return position, tail, list(notes)
+        with self.db.reading() as cur:
+            row = cur.one("SELECT position FROM pq_position WHERE name = ?", (NAME,))
+            position = int(row["position"]) if row else 0
+            tail = order.read_tail(cur, NAME)
+            if stop is not None and position >= stop:
+                return position, tail, []
+            upto = "" if stop is None else f" AND notification_id <= {int(stop)}"
+            rows = cur.all(
+                "SELECT notification_id, originator_id, originator_version, topic, state"  # noqa: S608  (the recorder's table)
+                f" FROM {table} WHERE notification_id >= ?{upto}"
+                " ORDER BY notification_id LIMIT ?",
+                (max(position, 1), self.batch + 1),
+            )
+        notes = [
+            Notification(
+                id=r["notification_id"],
+                originator_id=r["originator_id"],
+                originator_version=r["originator_version"],
+                topic=r["topic"],
+                state=bytes(r["state"]),
+            )
+            for r in rows
+        ]
+        return position, tail, notes
+
     def catch_up(
         self, stop: int | None = None, progress: Callable[[int], None] | None = None
     ) -> int:
         """Apply every event after the tracked position (up to ``stop``); return how many."""
         applied = 0
         while True:
-            position, tail = self._mark()
+            position, tail, notes = self._read(stop)
             if stop is not None and position >= stop:
                 return applied
-            notes = list(
-                self.recorder.select_notifications(
-                    start=max(position, 1), limit=self.batch + 1, stop=stop
-                )
-            )
             notes, findings, last_tail = self._follow_tail(position, tail, notes)
             if not notes and not findings:
                 return applied

@@ -55,15 +55,33 @@ class ViewDB:
                     if soft and self.durable:  # the pooled connection writes the log too
                         cursor.execute("PRAGMA synchronous = FULL")
         else:
-            with self.datastore.transaction(commit=True) as cursor:
+            with self._postgres(commit=True) as cursor:
                 if soft:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
                 yield Cursor(cursor, self)
 
     @contextmanager
     def reading(self) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=False) as cursor:
+        """A read-only transaction (rolled back: it commits nothing)."""
+        if self.dialect == "sqlite":
+            with self.datastore.transaction(commit=False) as cursor:
+                yield Cursor(cursor, self)
+            return
+        with self._postgres(commit=False) as cursor:
             yield Cursor(cursor, self)
+
+    @contextmanager
+    def _postgres(self, *, commit: bool) -> Iterator[Any]:
+        """A transaction on a pooled PostgreSQL connection that prepares no statements.
+
+        psycopg forgets a connection's prepared statements when a transaction on it rolls
+        back (as every read does here), sending DEALLOCATE ALL (a transaction of its own)
+        and preparing each again on its next use (one more): two store commits per read,
+        for statements that take microseconds to plan."""
+        with self.datastore.get_connection() as conn:
+            conn.prepare_threshold = None
+            with conn.transaction(force_rollback=not commit):
+                yield conn.cursor()
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.reading() as cur:
