@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -95,22 +96,32 @@ class Worker:
     ) -> None:
         """``prefix`` runs the worker under another command (``faketime -f +5m``)."""
         self.log = log.open("a")
+        # A process group of its own: a prefix (faketime) does not pass signals on to the
+        # worker it starts, so they go to the group, and nothing is left running after.
         self.proc = subprocess.Popen(
             [*prefix, *CLI, "worker", *flags],
             env={**os.environ, **env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-        self.log.close()
+        self._signal(signal.SIGKILL)
+        try:
+            self.proc.wait(10)
+        finally:
+            self.log.close()
 
     def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
+        self._signal(signal.SIGTERM)
         try:
             code = self.proc.wait(30)
         finally:
+            self._signal(signal.SIGKILL)  # whatever of the group is still there
             self.log.close()
         return code
+
+    def _signal(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
