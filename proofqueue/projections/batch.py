@@ -94,11 +94,12 @@ class _Batch:
         self.leaves: list[tuple[int, str, str]] = []
         self.nodes: dict[tuple[int, int], str] = {}
         self.size: int | None = None
+        self.tally = series.Tally()
 
     def apply(self, key: str, event: Any) -> None:
         row = self.rows.get(key)
         before = row["status"] if row else None
-        was = {"status": before, "claim_until": row["claim_until"]} if row else None
+        claimed = row is not None and row["claim_until"] is not None
         if isinstance(event, Intent.Queued):
             if row is not None or key in self.queued_at:
                 raise Refused(f"intent {key} queued twice")
@@ -118,8 +119,8 @@ class _Batch:
         else:
             return  # no row to change (its Queued event is not in the log): as one by one
         self.changed.add(key)
-        series.apply_intent(self.cur, event, was, row)  # counters and the backlog's moves
         after = row["status"]
+        self.tally.add(event, before, claimed, after)  # counters and the backlog's moves
         if before != after:
             if before:
                 self.left[before] = self.left.get(before, 0) + 1
@@ -169,11 +170,10 @@ class _Batch:
     def write(self) -> None:
         cur = self.cur.raw
         sql = self.cur.db.sql
+        self.tally.write(self.cur)
         inserts = [key for key in self.changed if key not in self.existing]
         if inserts:
-            cur.executemany(
-                sql(_INSERT), [tuple(self.rows[k][c] for c in COLUMNS) for k in inserts]
-            )
+            cur.executemany(sql(_INSERT), [_ALL(self.rows[k]) for k in inserts])
         updates = [key for key in self.changed if key in self.existing]
         if updates:
             cur.executemany(

@@ -113,13 +113,12 @@ def heads(cur: Cursor, aggregate_ids: Sequence[str]) -> dict[str, tuple[int, int
 
 
 def write_heads(cur: Cursor, moved: dict[str, tuple[int, int]]) -> None:
-    for key, (version, notification_id) in moved.items():
-        cur.run(
-            "INSERT INTO pq_heads (aggregate_id, version, notification_id) VALUES (?, ?, ?)"
-            " ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version,"
-            " notification_id = excluded.notification_id",
-            (key, version, notification_id),
-        )
+    cur.many(
+        "INSERT INTO pq_heads (aggregate_id, version, notification_id) VALUES (?, ?, ?)"
+        " ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version,"
+        " notification_id = excluded.notification_id",
+        [(key, version, notification_id) for key, (version, notification_id) in moved.items()],
+    )
 
 
 def all_heads(db: ViewDB, page: int = 5000) -> dict[str, tuple[int, int]]:
