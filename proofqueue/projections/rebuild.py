@@ -60,11 +60,12 @@ def _sqlite_reader(recorder: Any) -> Callable[[int, int, int | None], list[Any]]
     convert = recorder.convert_originator_id
     uuids = recorder.datastore.originator_id_type == "uuid"
     new = Note.__new__
-    new_uuid, setattr_ = object.__new__, object.__setattr__
+    new_uuid, setattr_, unknown = object.__new__, object.__setattr__, SafeUUID.unknown
 
     def read(start: int, limit: int, stop: int | None) -> list[Any]:
         with recorder.datastore.transaction(commit=False) as cursor:
             raw = getattr(cursor, "sqlite_cursor", cursor)
+            raw.row_factory = None  # plain tuples
             if stop is None:
                 raw.execute(open_ended, (start, limit))
             else:
@@ -78,7 +79,7 @@ def _sqlite_reader(recorder: Any) -> Callable[[int, int, int | None], list[Any]]
                 # UUID(text), as convert makes it, without its parsing of other spellings
                 found = new_uuid(UUID)
                 setattr_(found, "int", int(text, 16))
-                setattr_(found, "is_safe", SafeUUID.unknown)
+                setattr_(found, "is_safe", unknown)
                 note.originator_id = found
                 note.key = f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
             else:
@@ -185,7 +186,9 @@ class Rebuilder(Projector):
             check = self.check_order
             # An aggregate whose first event here is its event 1 has no head yet: the log
             # holds one event 1 per aggregate, and no later one is applied before it.
-            known = order.heads(cur, [k for k in keys if first[k] != 1]) if check else {}
+            # Nor a row of its own (an intent's row is made by its event 1).
+            fresh = {k for k in keys if first[k] == 1} if check else set()
+            known = order.heads(cur, [k for k in keys if k not in fresh]) if check else {}
             heads: dict[str, tuple[int, int]] = {}
             found: list[damage.Damaged] = []
             kept: list[tuple[str, Any]] = []
@@ -203,7 +206,7 @@ class Rebuilder(Projector):
                         continue
                     heads[key] = (version, number)
                 kept.append((key, event))
-            apply_batch(cur, kept)
+            apply_batch(cur, kept, fresh)
             harm = [*damaged, *findings, *found]
             if harm:
                 self._harmed = True
