@@ -29,15 +29,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import resolve_topic
 
+from proofqueue.adapters import fast_decode
 from proofqueue.domain.chained import ChainedAggregate
-
-_loads: Callable[[bytes], Any]
-try:  # a faster parser of the same JSON, when installed (the ``fast`` extra): the same
-    # values as the standard library's (integers of any size), refusing what it would
-    # read differently (NaN, infinities, lone surrogates), which is then read the slow way
-    from msgspec.json import decode as _loads
-except ImportError:  # pragma: no cover  (the standard library's parser)
-    _loads = json.loads
 
 
 class DamagedEvent(ValueError):
@@ -104,31 +97,12 @@ def _own_event(cls: type) -> bool:
     return issubclass(cls, _OWN_EVENTS) and dataclasses.is_dataclass(cls)
 
 
-# (class, field names, value types) of shapes found good -> the fields holding datetimes.
-# Every check but a datetime's time zone and a creation's originator_topic depends on the
-# types alone, so an event of a shape found good needs only those two checked again.
-_GOOD: dict[tuple[Any, ...], tuple[str, ...]] = {}
-# The real datetime class, held in a tuple (a test's clock patcher replaces module
-# attributes that are datetime).
-_DATETIME = (datetime,)
-
-
 def check_shape(event: object, stored: StoredEvent) -> None:
     """Raise DamagedEvent unless ``event`` holds exactly its class's fields, typed."""
     cls: Any = type(event)
     state = vars(event)
-    shape = (cls, *state, *map(type, state.values()))
-    times = _GOOD.get(shape)
-    if times is not None:
-        for name in times:
-            if state[name].tzinfo is None:
-                break
-        else:
-            if "originator_topic" not in state or state["originator_topic"] == _owner(cls):
-                return
     _check_shape(cls, state, stored)
-    if len(_GOOD) < 1000:  # a damaged log could show any number of shapes
-        _GOOD[shape] = tuple(k for k, v in state.items() if isinstance(v, _DATETIME[0]))
+    fast_decode.remember(cls, state)
 
 
 @cache
@@ -167,6 +141,11 @@ class StrictMapper(Mapper[uuid.UUID]):
     exactly what its class declares, raises DamagedEvent."""
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        found = self._plan(stored_event.topic)
+        if found is not None:
+            event = fast_decode.decode(found, stored_event)
+            if event is not None:
+                return event
         key = stored_event.originator_id
         if not isinstance(key, uuid.UUID):
             try:
@@ -185,6 +164,25 @@ class StrictMapper(Mapper[uuid.UUID]):
                 stored_event.originator_id, stored_event.originator_version, _reason(exc)
             ) from None
         return event
+
+    def _plan(self, topic: str) -> fast_decode.Plan | None:
+        """The fast path's plan for a topic (once per topic); None where it does not apply:
+        another transcoder, a cipher or compressor, a topic that names no class."""
+        plans: dict[str, fast_decode.Plan | None] = self.__dict__.setdefault("_plans", {})
+        if topic in plans:
+            return plans[topic]
+        found = None
+        names = getattr(self.transcoder, "names", {})
+        usable = type(self.transcoder) is JSONTranscoder and not self.cipher
+        if usable and not self.compressor and type(names.get("datetime_iso")) is DatetimeAsISO:
+            try:
+                cls, _, class_version = self._topic(topic, uuid.UUID)
+                found = fast_decode.plan(cls, class_version)
+            except Exception:  # the general path names the damage
+                found = None
+        if len(plans) < 1000:  # a damaged log could name any number of topics
+            plans[topic] = found
+        return found
 
     def _topic(self, topic: str, id_type: type) -> tuple[Any, Callable[[Any], Any], int]:
         """The class a topic names, its id convertor and class version (once per topic)."""
@@ -226,7 +224,6 @@ class StrictMapper(Mapper[uuid.UUID]):
                 return d
 
             found = json.JSONDecoder(object_hook=hook)
-            self.__dict__["_iso"] = iso
         self.__dict__["_decoder"] = found
         return found
 
@@ -245,8 +242,7 @@ class StrictMapper(Mapper[uuid.UUID]):
         if decoder is None:
             event_state: dict[str, Any] = self.transcoder.decode(state)
         else:
-            quick = _quick(state, _times(cls)) if self.__dict__["_iso"] else None
-            event_state = decoder.decode(state.decode("utf8")) if quick is None else quick
+            event_state = decoder.decode(state.decode("utf8"))
         if not isinstance(event_state, dict):
             raise DamagedEvent(
                 stored_event.originator_id, stored_event.originator_version, "not an object"
@@ -266,50 +262,6 @@ class StrictMapper(Mapper[uuid.UUID]):
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", event_state)
         return event
-
-
-def _quick(data: bytes, times: tuple[str, ...]) -> dict[str, Any] | None:
-    """The transcoder's decoding of the usual stored state, without a hook called for each
-    JSON object: an object whose typed values are all datetimes in the fields ``times``.
-    None for anything else (the hook's decoding then gives the value or the error): text
-    that does not parse here, escapes (``\\u`` could spell a key), any ``"_type_"`` not
-    consumed as a datetime of those fields."""
-    if b"\\u" in data:
-        return None
-    try:
-        state = _loads(data)
-    except Exception:  # the hook's decoding gives the exact error
-        return None
-    if type(state) is not dict:
-        return None
-    typed = data.count(b'"_type_"')
-    for name in times:
-        value = state.get(name)
-        if type(value) is dict:
-            if len(value) != 2 or value.get("_type_") != "datetime_iso":
-                return None
-            text = value.get("_data_")
-            if type(text) is not str:
-                return None
-            try:
-                state[name] = _fromisoformat(text)
-            except ValueError:
-                return None
-            typed -= 1
-    return None if typed else state
-
-
-@cache
-def _times(cls: type) -> tuple[str, ...]:
-    """The fields of ``cls`` whose declared type may be a datetime."""
-    found = []
-    for name, hint in _hints(cls).items():
-        if hint is datetime or datetime in typing.get_args(hint):
-            found.append(name)
-    return tuple(found)
-
-
-_fromisoformat = datetime.fromisoformat
 
 
 def _reason(exc: BaseException) -> str:

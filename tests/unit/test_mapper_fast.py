@@ -1,7 +1,7 @@
-"""The strict mapper's fast path (a JSON parse without a hook per object, and shape checks
-remembered by type signature) decodes every stored state to exactly what the transcoder's
-hook and the full shape check give: the same event, or the same damage named the same way.
-"""
+"""The strict mapper's fast path (``fast_decode``: a JSON parse without a hook per object,
+shapes remembered by type signature) decodes every stored state to exactly what the
+transcoder's hook and the full shape check give: the same event, or the same damage named
+the same way."""
 
 from __future__ import annotations
 
@@ -106,13 +106,8 @@ def _outcome(mapper: StrictMapper, stored: StoredEvent) -> tuple[str, str]:
 
 
 def _slow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hook's decoding and the full shape check, every time."""
-
-    def full(event: object, stored: StoredEvent) -> None:
-        strict._check_shape(type(event), vars(event), stored)
-
-    monkeypatch.setattr(strict, "_quick", lambda data, times: None)
-    monkeypatch.setattr(strict, "check_shape", full)
+    """The general path only: the hook's decoding and the full shape check."""
+    monkeypatch.setattr(StrictMapper, "_plan", lambda self, topic: None)
 
 
 @pytest.mark.parametrize("edit", list(EDITS))
@@ -197,3 +192,18 @@ def test_any_params_decode_to_what_the_hook_gives(value: Any, ascii_only: bool) 
     with pytest.MonkeyPatch.context() as monkeypatch:
         _slow(monkeypatch)
         assert fast == _outcome(_mapper(), changed)
+
+
+def test_the_usual_event_takes_the_fast_path_once_its_shape_is_known(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mapper = _mapper()
+    for stored in _stored():
+        mapper.to_domain_event(stored)  # the general path: the shape is remembered
+
+    def general(self: StrictMapper, stored: StoredEvent) -> Any:
+        raise AssertionError("the general path was taken")
+
+    monkeypatch.setattr(StrictMapper, "_decode", general)
+    events = [mapper.to_domain_event(stored) for stored in _stored()]
+    assert [type(event).__name__ for event in events] == ["Queued", "AttemptStarted"]
