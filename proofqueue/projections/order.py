@@ -117,7 +117,8 @@ def write_heads(cur: Cursor, moved: dict[str, tuple[int, int]]) -> None:
         "INSERT INTO pq_heads (aggregate_id, version, notification_id) VALUES (?, ?, ?)"
         " ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version,"
         " notification_id = excluded.notification_id",
-        [(key, version, notification_id) for key, (version, notification_id) in moved.items()],
+        # in key order: each page of the index is visited once
+        [(key, version, number) for key, (version, number) in sorted(moved.items())],
     )
 
 

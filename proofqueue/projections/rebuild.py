@@ -29,7 +29,7 @@ from proofqueue.projections.runner import NAME, Projector, _Moved
 from proofqueue.projections.store import ViewDB
 
 BATCH = 10_000
-CACHE_KIB = 128 * 1024
+CACHE_KIB = 32 * 1024
 _HEX = re.compile(r"[0-9a-f]{32}")
 
 
