@@ -70,6 +70,7 @@ def remember(cls: Any, state: dict[str, Any]) -> None:
 
 def decode(found: Plan, stored: StoredEvent) -> Any | None:
     """The event ``stored`` holds, or None (the general path decides)."""
+    cls, names, class_version, owner = found
     key = stored.originator_id
     if type(key) is not UUID:
         return None
@@ -83,7 +84,7 @@ def decode(found: Plan, stored: StoredEvent) -> Any | None:
     if type(state) is not dict:
         return None
     typed = data.count(b'"_type_"')
-    for name in found.times:
+    for name in names:
         value = state.get(name)
         if type(value) is dict:
             if len(value) != 2 or value.get("_type_") != "datetime_iso":
@@ -99,18 +100,18 @@ def decode(found: Plan, stored: StoredEvent) -> Any | None:
     if typed:
         return None
     version = state.pop("class_version", 1)
-    if version != found.class_version or type(version) is not int:
+    if version != class_version or type(version) is not int:
         return None
     state["originator_id"] = key
     state["originator_version"] = stored.originator_version
-    times = _GOOD.get((found.cls, *state, *map(type, state.values())))
+    times = _GOOD.get((cls, *state, *map(type, state.values())))
     if times is None:
         return None
     for name in times:
         if state[name].tzinfo is None:
             return None
-    if "originator_topic" in state and state["originator_topic"] != found.owner:
+    if "originator_topic" in state and state["originator_topic"] != owner:
         return None
-    event = _new(found.cls)
+    event = _new(cls)
     _set(event, "__dict__", state)
     return event

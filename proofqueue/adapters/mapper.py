@@ -141,7 +141,9 @@ class StrictMapper(Mapper[uuid.UUID]):
     exactly what its class declares, raises DamagedEvent."""
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        found = self._plan(stored_event.topic)
+        plans: dict[str, fast_decode.Plan | None] | None = self.__dict__.get("_plans")
+        topic = stored_event.topic
+        found = plans[topic] if plans is not None and topic in plans else self._plan(topic)
         if found is not None:
             event = fast_decode.decode(found, stored_event)
             if event is not None:
