@@ -2,10 +2,10 @@
 each in turn.
 
 The intents a batch touches are read in one query, its intent events are applied to those
-rows in memory, in log order (their status counts and transparency leaves too), and the
-rows are written back with one ``executemany`` per statement: a few statements per batch
-instead of four or five per event. Breaker and checkpoint events (rare, and in tables of
-their own) are applied one by one by ``apply_event``.
+rows in memory, in log order (their status counts, counters and transparency leaves too),
+and the rows are written back with one ``executemany`` per statement: a few statements per
+batch instead of four or five per event. Breaker and checkpoint events (in tables of their
+own) go to ``breaker_batch``: transitions batched, the rare others one by one.
 
 Anything the one-by-one path would refuse (an intent queued twice, a request_id taken,
 a tree node missing) raises here too, so the caller can fall back to applying the batch

@@ -1,17 +1,19 @@
-"""Rebuilding every view from the log into a new, throwaway store (``replay``), at the
-speed of reading the log.
+"""Rebuilding every view from the log into a new, throwaway store (``replay``).
 
 The result is the live projection's, row for row: the same batches of the log's order, the
 same decoding (the strict mapper), the same application (``apply_batch``), the same damage
 named the same way, an event that cannot be applied isolated by applying its batch one
-event at a time (``Projector._apply_singly``). What a rebuild saves is what only a store
-that nobody else writes allows:
+event at a time (``Projector._apply_singly``). What a rebuild saves is what only a new
+store that nobody else writes allows:
 
 - the log is read with one plain query per page, not through ``select_notifications``'
   objects (on SQLite; PostgreSQL's pages are its ``select_notifications``);
 - each event's aggregate is spelled once, from the stored id;
+- an aggregate whose first event in a batch is its event 1 has no head and no row yet
+  (the log holds one event 1 per aggregate): neither is looked up;
 - the damaged events recorded so far are looked up only once there are any;
-- bigger batches, the secondary indexes made once at the end (``finish``).
+- bigger batches, a bigger page cache, no fsync, the secondary indexes made once at the end
+  (``finish``).
 """
 
 from __future__ import annotations
