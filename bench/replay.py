@@ -1,12 +1,13 @@
 """Figure 4 (and the replay half of figure 5): rebuilding every view from the log, against
 reading the log and nothing else.
 
-``pq.replay()`` reads the log in batches of 1000, decodes each event and applies it to fresh
-views in a new SQLite file, one transaction per batch. The references read the same rows:
-``app.recorder.select_notifications`` in batches of 1000 (eventsourcing's read path, which
-replay uses), and a plain sqlite3 ``SELECT`` of ``stored_events`` in rowid order. A third
-pass reads and decodes every event (``app.mapper.to_domain_event``) and applies nothing: the
-part of replay's cost that any rebuild from this log must pay.
+``pq.replay()`` reads the log in pages of 10,000 (one plain query each), decodes each event
+and applies it to fresh views in a new SQLite file, one transaction per batch. The
+references read the same rows: ``app.recorder.select_notifications`` in batches of 1000
+(eventsourcing's read path), and a plain sqlite3 ``SELECT`` of ``stored_events`` in rowid
+order. A third pass reads with ``select_notifications`` and decodes every event
+(``app.mapper.to_domain_event``) and applies nothing: the part of replay's cost that any
+rebuild from this log must pay.
 """
 
 from __future__ import annotations

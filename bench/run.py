@@ -814,8 +814,8 @@ def method(plan: Plan, runs: int) -> list[str]:
         " more runs do not fit the 10-minute budget. Calls from `GET /_sim/stats`.",
         "4: `pq.replay()` over the drained log of figure 3 (every view rebuilt into a fresh"
         " SQLite file) against reading the same events with"
-        " `app.recorder.select_notifications` in batches of 1000 (the read path replay"
-        " uses) and with a plain sqlite3 SELECT.",
+        " `app.recorder.select_notifications` in batches of 1000 (eventsourcing's read"
+        " path) and with a plain sqlite3 SELECT.",
         f"5: peak RSS (`VmHWM` of the measuring child) for logs of {plan.small:,} and"
         f" {plan.large:,} queued intents built as in 3: a worker draining a fresh copy of"
         f" the log for {plan.window_s:g} s (the same work at both sizes: draining all"

@@ -29,6 +29,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import resolve_topic
 
+from proofqueue.adapters import fast_decode
 from proofqueue.domain.chained import ChainedAggregate
 
 
@@ -99,9 +100,19 @@ def _own_event(cls: type) -> bool:
 def check_shape(event: object, stored: StoredEvent) -> None:
     """Raise DamagedEvent unless ``event`` holds exactly its class's fields, typed."""
     cls: Any = type(event)
+    state = vars(event)
+    _check_shape(cls, state, stored)
+    fast_decode.remember(cls, state)
+
+
+@cache
+def _owner(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__.rsplit('.', 1)[0]}"
+
+
+def _check_shape(cls: Any, state: dict[str, Any], stored: StoredEvent) -> None:
     if not _own_event(cls):
         raise DamagedEvent(stored.originator_id, stored.originator_version, "not an event")
-    state = vars(event)
     names, checks = _plan(cls)
     if state.keys() != names:
         missing = sorted(names - set(state))
@@ -118,12 +129,11 @@ def check_shape(event: object, stored: StoredEvent) -> None:
             )
     if not isinstance(state["originator_id"], uuid.UUID):
         raise DamagedEvent(stored.originator_id, stored.originator_version, "bad originator id")
-    if "originator_topic" in state:  # a creation names its aggregate's class (not hashed)
-        owner = f"{cls.__module__}:{cls.__qualname__.rsplit('.', 1)[0]}"
-        if state["originator_topic"] != owner:
-            raise DamagedEvent(
-                stored.originator_id, stored.originator_version, "originator_topic is damaged"
-            )
+    # a creation names its aggregate's class (not hashed)
+    if "originator_topic" in state and state["originator_topic"] != _owner(cls):
+        raise DamagedEvent(
+            stored.originator_id, stored.originator_version, "originator_topic is damaged"
+        )
 
 
 class StrictMapper(Mapper[uuid.UUID]):
@@ -131,6 +141,13 @@ class StrictMapper(Mapper[uuid.UUID]):
     exactly what its class declares, raises DamagedEvent."""
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        plans: dict[str, fast_decode.Plan | None] | None = self.__dict__.get("_plans")
+        topic = stored_event.topic
+        found = plans[topic] if plans is not None and topic in plans else self._plan(topic)
+        if found is not None:
+            event = fast_decode.decode(found, stored_event)
+            if event is not None:
+                return event
         key = stored_event.originator_id
         if not isinstance(key, uuid.UUID):
             try:
@@ -149,6 +166,25 @@ class StrictMapper(Mapper[uuid.UUID]):
                 stored_event.originator_id, stored_event.originator_version, _reason(exc)
             ) from None
         return event
+
+    def _plan(self, topic: str) -> fast_decode.Plan | None:
+        """The fast path's plan for a topic (once per topic); None where it does not apply:
+        another transcoder, a cipher or compressor, a topic that names no class."""
+        plans: dict[str, fast_decode.Plan | None] = self.__dict__.setdefault("_plans", {})
+        if topic in plans:
+            return plans[topic]
+        found = None
+        names = getattr(self.transcoder, "names", {})
+        usable = type(self.transcoder) is JSONTranscoder and not self.cipher
+        if usable and not self.compressor and type(names.get("datetime_iso")) is DatetimeAsISO:
+            try:
+                cls, _, class_version = self._topic(topic, uuid.UUID)
+                found = fast_decode.plan(cls, class_version)
+            except Exception:  # the general path names the damage
+                found = None
+        if len(plans) < 1000:  # a damaged log could name any number of topics
+            plans[topic] = found
+        return found
 
     def _topic(self, topic: str, id_type: type) -> tuple[Any, Callable[[Any], Any], int]:
         """The class a topic names, its id convertor and class version (once per topic)."""

@@ -2,10 +2,10 @@
 each in turn.
 
 The intents a batch touches are read in one query, its intent events are applied to those
-rows in memory, in log order (their status counts and transparency leaves too), and the
-rows are written back with one ``executemany`` per statement: a few statements per batch
-instead of four or five per event. Breaker and checkpoint events (rare, and in tables of
-their own) are applied one by one by ``apply_event``.
+rows in memory, in log order (their status counts, counters and transparency leaves too),
+and the rows are written back with one ``executemany`` per statement: a few statements per
+batch instead of four or five per event. Breaker and checkpoint events (in tables of their
+own) go to ``breaker_batch``: transitions batched, the rare others one by one.
 
 Anything the one-by-one path would refuse (an intent queued twice, a request_id taken,
 a tree node missing) raises here too, so the caller can fall back to applying the batch
@@ -14,7 +14,7 @@ one event at a time and isolate the event that fails.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -23,8 +23,9 @@ from proofqueue.domain import merkle
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.receipt import Receipt
 from proofqueue.projections import series, tlog
+from proofqueue.projections.breaker_batch import Breakers
 from proofqueue.projections.store import Cursor
-from proofqueue.projections.views import apply_event, ts
+from proofqueue.projections.views import ts
 
 COLUMNS = (
     "intent_id", "request_id", "status", "sort_rank", "actor", "target", "attempts",
@@ -51,20 +52,29 @@ class Refused(Exception):
     """The batch holds an event the one-by-one path would refuse: apply it one by one."""
 
 
-def apply_batch(cur: Cursor, events: Sequence[tuple[str, Any]]) -> None:
+def apply_batch(
+    cur: Cursor, events: Sequence[tuple[str, Any]], fresh: Collection[str] = ()
+) -> None:
     """Apply ``events`` (each ``(str(originator_id), event)``, decoded, in log order) as
-    ``apply_event`` would one by one."""
-    keys = sorted({key for key, event in events if isinstance(event, _INTENT_EVENTS)})
+    ``apply_event`` would one by one. ``fresh``: intents known to have no rows yet (not
+    looked up)."""
+    keys = sorted(
+        {key for key, event in events if key not in fresh and isinstance(event, _INTENT_EVENTS)}
+    )
     batch = _Batch(cur, keys)
+    breakers = Breakers(cur)
     for key, event in events:
         if isinstance(event, _INTENT_EVENTS):
             batch.apply(key, event)
         else:
-            apply_event(cur, event)
+            breakers.apply(key, event)
+    breakers.write()
     batch.write()
 
 
 _INTENT_EVENTS = (Intent.Event, Intent.Created)
+_QUEUED = Intent.Queued
+_TERMINAL = (Intent.Settled, Intent.Failed)
 
 
 class _Batch:
@@ -94,21 +104,23 @@ class _Batch:
         self.leaves: list[tuple[int, str, str]] = []
         self.nodes: dict[tuple[int, int], str] = {}
         self.size: int | None = None
+        self.tally = series.Tally()
 
     def apply(self, key: str, event: Any) -> None:
         row = self.rows.get(key)
         before = row["status"] if row else None
-        was = {"status": before, "claim_until": row["claim_until"]} if row else None
-        if isinstance(event, Intent.Queued):
+        claimed = row is not None and row["claim_until"] is not None
+        if type(event) is _QUEUED:
             if row is not None or key in self.queued_at:
                 raise Refused(f"intent {key} queued twice")
-            at = ts(event.timestamp)
-            row = dict.fromkeys(COLUMNS)
-            row.update(
-                intent_id=key, request_id=event.request_id, status="QUEUED", sort_rank=0,
-                actor=event.actor, target=event.target, attempts=0, next_attempt_at=at,
-                queued_at=at, updated_at=at, version=1,
-            )  # fmt: skip
+            at = event.timestamp.timestamp()
+            row = {
+                "intent_id": key, "request_id": event.request_id, "status": "QUEUED",
+                "sort_rank": 0, "actor": event.actor, "target": event.target, "attempts": 0,
+                "last_error": None, "next_attempt_at": at, "claim_until": None,
+                "queued_at": at, "updated_at": at, "job_id": None, "deliverable_id": None,
+                "settled_at": None, "version": 1, "job_note": None,
+            }  # fmt: skip
             self.rows[key] = row
             iso = event.timestamp.isoformat()
             self.queued_at[key] = iso
@@ -118,13 +130,13 @@ class _Batch:
         else:
             return  # no row to change (its Queued event is not in the log): as one by one
         self.changed.add(key)
-        series.apply_intent(self.cur, event, was, row)  # counters and the backlog's moves
         after = row["status"]
+        self.tally.add(event, before, claimed, after)  # counters and the backlog's moves
         if before != after:
             if before:
                 self.left[before] = self.left.get(before, 0) + 1
             self.entered[after] = self.entered.get(after, 0) + 1
-        if isinstance(event, Intent.Settled | Intent.Failed) and key in self.queued_at:
+        if isinstance(event, _TERMINAL) and key in self.queued_at:
             self._leaf(key, row, event)
 
     def _leaf(self, key: str, row: dict[str, Any], event: Any) -> None:
@@ -169,11 +181,10 @@ class _Batch:
     def write(self) -> None:
         cur = self.cur.raw
         sql = self.cur.db.sql
+        self.tally.write(self.cur)
         inserts = [key for key in self.changed if key not in self.existing]
         if inserts:
-            cur.executemany(
-                sql(_INSERT), [tuple(self.rows[k][c] for c in COLUMNS) for k in inserts]
-            )
+            cur.executemany(sql(_INSERT), [_ALL(self.rows[k]) for k in inserts])
         updates = [key for key in self.changed if key in self.existing]
         if updates:
             cur.executemany(

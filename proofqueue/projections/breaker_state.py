@@ -80,16 +80,7 @@ def apply_event(cur: Cursor, event: Any) -> None:
     _check(event, key, int(row["version"]), str(row["proof_head"]))
     common = (event.originator_version, event.hash, type(event).__name__, _iso(event.timestamp))
     if isinstance(event, BreakerLog.Transitioned):
-        probing = event.to_state == BreakerState.RECOVERING
-        cur.run(
-            "UPDATE pq_breaker_state SET version = ?, proof_head = ?, last_event = ?,"
-            " modified_on = ?, at = ?, from_state = ?, to_state = ?, reason = ?,"
-            " failure_ratio = ?, calls = ?, window_start = ?, open_until = ?, trips = ?,"
-            " prober = ?, probe_until = ? WHERE breaker_id = ?",
-            (*common, _iso(event.timestamp), event.from_state, event.to_state, event.reason,
-             event.failure_ratio, event.calls, _iso(event.window_start), _iso(event.open_until),
-             event.trips, event.worker if probing else None, _iso(event.probe_until), key),
-        )  # fmt: skip
+        cur.run(TRANSITIONED, transitioned(event, key))
     elif isinstance(event, BreakerLog.Held):
         cur.run(
             "UPDATE pq_breaker_state SET version = ?, proof_head = ?, last_event = ?,"
@@ -104,6 +95,31 @@ def apply_event(cur: Cursor, event: Any) -> None:
             " WHERE breaker_id = ?",
             (*common, key),
         )
+
+
+TRANSITIONED = (
+    "UPDATE pq_breaker_state SET version = ?, proof_head = ?, last_event = ?,"
+    " modified_on = ?, at = ?, from_state = ?, to_state = ?, reason = ?,"
+    " failure_ratio = ?, calls = ?, window_start = ?, open_until = ?, trips = ?,"
+    " prober = ?, probe_until = ? WHERE breaker_id = ?"
+)
+
+
+def transitioned(event: Any, key: str) -> tuple[Any, ...]:
+    """The parameters of ``TRANSITIONED`` for a Transitioned event of breaker ``key``."""
+    probing = event.to_state == BreakerState.RECOVERING
+    return (
+        event.originator_version, event.hash, type(event).__name__, _iso(event.timestamp),
+        _iso(event.timestamp), event.from_state, event.to_state, event.reason,
+        event.failure_ratio, event.calls, _iso(event.window_start), _iso(event.open_until),
+        event.trips, event.worker if probing else None, _iso(event.probe_until), key,
+    )  # fmt: skip
+
+
+def check(event: Any, key: str, version: int, head: str) -> None:
+    """Raise BrokenChain unless ``event`` is the next one of a breaker at ``version`` whose
+    proof head is ``head``, its hash recomputed from its content."""
+    _check(event, key, version, head)
 
 
 def _check(event: Any, key: str, version: int, head: str) -> None:

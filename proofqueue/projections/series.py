@@ -68,22 +68,53 @@ def apply_intent(
     after: dict[str, Any] | None,
 ) -> None:
     """Count what ``event`` did, given the intent's row (status, claim) before and after."""
-    was_open = before is not None and before["status"] in OPEN
-    is_open = after is not None and after["status"] in OPEN
-    if was_open != is_open and event.timestamp is not None:
-        cur.run(
+    tally = Tally()
+    tally.add(
+        event,
+        before["status"] if before is not None else None,
+        before is not None and before["claim_until"] is not None,
+        after["status"] if after is not None else None,
+    )
+    tally.write(cur)
+
+
+class Tally:
+    """What ``apply_intent`` writes for each of a batch's events, summed: written by
+    ``write`` in one statement per table (a bucket whose moves cancel out is still written,
+    with 0, as one by one leaves it)."""
+
+    def __init__(self) -> None:
+        self.backlog: dict[int, int] = {}
+        self.metrics: dict[tuple[str, str], int] = {}
+
+    def add(self, event: Any, before: str | None, claimed: bool, after: str | None) -> None:
+        """Count ``event``, given the intent's status before (and whether it was claimed)
+        and after it."""
+        was_open = before in OPEN
+        if was_open != (after in OPEN) and event.timestamp is not None:
+            bucket = bucket_of(event.timestamp.timestamp())
+            self.backlog[bucket] = self.backlog.get(bucket, 0) + (-1 if was_open else 1)
+        outcome = _outcome(event, claimed) if claimed else None
+        if outcome is not None:
+            key = ("attempts", outcome)
+            self.metrics[key] = self.metrics.get(key, 0) + 1
+        if isinstance(event, Intent.Submitted) and (
+            event.replayed or (event.reconciled or "").startswith(RESENT)
+        ):
+            key = ("ambiguous_resends", "")
+            self.metrics[key] = self.metrics.get(key, 0) + 1
+
+    def write(self, cur: Cursor) -> None:
+        cur.many(
             "INSERT INTO pq_backlog_moves (bucket, delta) VALUES (?, ?)"
             " ON CONFLICT (bucket) DO UPDATE SET delta = pq_backlog_moves.delta + excluded.delta",
-            (bucket_of(event.timestamp.timestamp()), 1 if is_open else -1),
+            list(self.backlog.items()),
         )
-    claimed = before is not None and before["claim_until"] is not None
-    outcome = _outcome(event, claimed)
-    if outcome is not None:
-        _count(cur, "attempts", outcome)
-    if isinstance(event, Intent.Submitted) and (
-        event.replayed or (event.reconciled or "").startswith(RESENT)
-    ):
-        _count(cur, "ambiguous_resends", "")
+        cur.many(
+            "INSERT INTO pq_metrics (name, label, n) VALUES (?, ?, ?)"
+            " ON CONFLICT (name, label) DO UPDATE SET n = pq_metrics.n + excluded.n",
+            [(name, label, n) for (name, label), n in self.metrics.items()],
+        )
 
 
 def _outcome(event: Any, claimed: bool) -> str | None:
@@ -98,11 +129,3 @@ def _outcome(event: Any, claimed: bool) -> str | None:
     if isinstance(event, Intent.AttemptStarted) and event.takeover:
         return "lease_expired"
     return None
-
-
-def _count(cur: Cursor, name: str, label: str) -> None:
-    cur.run(
-        "INSERT INTO pq_metrics (name, label, n) VALUES (?, ?, 1)"
-        " ON CONFLICT (name, label) DO UPDATE SET n = pq_metrics.n + 1",
-        (name, label),
-    )

@@ -16,7 +16,7 @@ from proofqueue.bootstrap import Components
 from proofqueue.domain.errors import InvalidInput
 from proofqueue.projections import order, queries
 from proofqueue.projections.compare import compare_views
-from proofqueue.projections.runner import Projector
+from proofqueue.projections.rebuild import Rebuilder
 from proofqueue.projections.store import sqlite_viewdb
 from proofqueue.usecases.shapes import Health, IntentRow
 
@@ -64,9 +64,7 @@ def replay(
     with tempfile.TemporaryDirectory(prefix="proofqueue-replay-") as tmp:
         fresh = sqlite_viewdb(os.path.join(tmp, "views.db"))
         try:
-            rebuilt = Projector(
-                parts.log.recorder, parts.log.mapper, fresh, as_of=as_of, rebuild=True
-            )
+            rebuilt = Rebuilder(parts.log.recorder, parts.log.mapper, fresh, as_of=as_of)
             events = 0
             differences: list[str] = []
             if check:
@@ -82,7 +80,8 @@ def replay(
                 differences += order.describe(fresh, rebuilt.findings)
             else:
                 events = rebuilt.catch_up(progress=progress)
-            rebuilt.finish()
+            if as_of is not None:  # only its queries use the secondary indexes
+                rebuilt.finish()
             report = ReplayReport(
                 events=events,
                 seconds=time.monotonic() - started,

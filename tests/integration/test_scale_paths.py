@@ -20,6 +20,7 @@ from proofqueue.domain.errors import IdempotencyConflict, InvalidInput, TrailDam
 from proofqueue.domain.intent import Intent
 from proofqueue.projections import breaker_state, runner
 from proofqueue.projections.compare import compare_views
+from proofqueue.projections.rebuild import Rebuilder
 from proofqueue.projections.runner import Projector
 from proofqueue.projections.store import ViewDB, sqlite_viewdb
 from proofqueue.projections.views import apply_event
@@ -102,6 +103,17 @@ def _rebuild(pq: ProofQueue, path: Path, *, batch: int | None = None) -> ViewDB:
     return db
 
 
+def _rebuild_fast(pq: ProofQueue, path: Path, *, batch: int | None = None) -> ViewDB:
+    """The views as ``replay`` rebuilds them (``Rebuilder``)."""
+    db = sqlite_viewdb(str(path))
+    rebuilder = Rebuilder(pq.parts.log.recorder, pq.parts.log.mapper, db)
+    if batch:
+        rebuilder.batch = batch
+    rebuilder.catch_up()
+    rebuilder.finish()
+    return db
+
+
 def _rows(db: ViewDB, table: str, order: str) -> list[dict[str, Any]]:
     return db.query(f"SELECT * FROM {table} ORDER BY {order}")  # noqa: S608  (fixed names)
 
@@ -112,6 +124,8 @@ def _same_views(left: ViewDB, right: ViewDB) -> None:
         ("pq_damaged", "notification_id"),
         ("pq_breaker_state", "breaker_id"),
         ("pq_counts", "status"),
+        ("pq_metrics", "name, label"),
+        ("pq_backlog_moves", "bucket"),
     ):
         assert _rows(left, table, order) == _rows(right, table, order), table
 
@@ -119,10 +133,11 @@ def _same_views(left: ViewDB, right: ViewDB) -> None:
 def test_batched_catch_up_builds_the_views_one_by_one_would_with_damage_isolated(
     pq: ProofQueue, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Batches (of 7 and of 5000) and one event at a time give the same views, damaged
-    rows, counts and breaker state, on a log with undecodable events, an event that decodes
-    but cannot be applied (a second intent claiming a taken request_id), and a breaker event
-    whose content no longer matches its hash."""
+    """Batches (of 7 and of 5000), replay's rebuild (batches of 7 and of 10,000) and one
+    event at a time give the same views, damaged rows, counts, counters and breaker state,
+    on a log with undecodable events, an event that decodes but cannot be applied (a second
+    intent claiming a taken request_id), and a breaker event whose content no longer
+    matches its hash."""
     _busy_log(pq)
     raw = RawStore(store)
     raw.replace_in_state("s-4", 1, '"n":4', '"n":"four"')  # params change: still decodes
@@ -149,15 +164,17 @@ def test_batched_catch_up_builds_the_views_one_by_one_would_with_damage_isolated
     )
     batched = _rebuild(pq, tmp_path / "batched.db")
     small = _rebuild(pq, tmp_path / "small.db", batch=7)
+    fast = _rebuild_fast(pq, tmp_path / "fast.db")
+    fast_small = _rebuild_fast(pq, tmp_path / "fast-small.db", batch=7)
     _one_by_one(monkeypatch)
     single = _rebuild(pq, tmp_path / "single.db")
-    _same_views(batched, single)
-    _same_views(small, single)
+    for rebuilt in (batched, small, fast, fast_small):
+        _same_views(rebuilt, single)
     damaged = {(r["version"], r["reason"][:20]) for r in _rows(single, "pq_damaged", "version")}
     assert len(damaged) == 3, damaged  # s-6's Queued, the twin, the breaker's 5th event
     state = _rows(batched, "pq_breaker_state", "breaker_id")
     assert [r["version"] for r in state] == [4]  # kept at the last good event
-    for db in (batched, small, single):
+    for db in (batched, small, fast, fast_small, single):
         db.datastore.close()
 
 
