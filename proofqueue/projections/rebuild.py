@@ -28,7 +28,7 @@ from proofqueue.chaos import maybe_crash
 from proofqueue.projections import damage, order
 from proofqueue.projections.batch import apply_batch
 from proofqueue.projections.runner import NAME, Projector, _Moved
-from proofqueue.projections.store import ViewDB
+from proofqueue.projections.store import ViewDB, store_fault
 
 BATCH = 10_000
 CACHE_KIB = 8 * 1024  # 4x the default; more makes peak memory grow with the log
@@ -114,7 +114,7 @@ class Rebuilder(Projector):
     ) -> None:
         super().__init__(recorder, mapper, db, as_of=as_of, rebuild=True)
         self.batch = BATCH
-        self._read = _reader(recorder)
+        self._page = _reader(recorder)
         self._harmed = bool(db.query("SELECT 1 AS found FROM pq_damaged LIMIT 1"))
 
     def catch_up(
@@ -126,7 +126,7 @@ class Rebuilder(Projector):
             position, tail = self._mark()
             if stop is not None and position >= stop:
                 return applied
-            notes = self._read(max(position, 1), self.batch + 1, stop)
+            notes = self._page(max(position, 1), self.batch + 1, stop)
             notes, findings, last_tail = self._follow_tail(position, tail, notes)
             if not notes and not findings:
                 return applied
@@ -136,7 +136,10 @@ class Rebuilder(Projector):
                 self._apply(position, last, events, damaged, findings, last_tail)
             except _Moved:  # pragma: no cover  (nobody else writes this store)
                 continue
-            except Exception:  # an event that decodes but cannot be applied: find it alone
+            except Exception as exc:
+                if store_fault(exc):
+                    raise  # the throwaway store fails: no event is to blame
+                # An event that decodes but cannot be applied: find it alone.
                 if not self._apply_singly(position, notes, events, damaged, findings):
                     continue  # pragma: no cover
             applied += len(notes)
