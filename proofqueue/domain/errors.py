@@ -77,6 +77,11 @@ class IntentNotFound(ProofQueueError):
         super().__init__(f"no intent with request_id {request_id!r}")
 
 
+def damage_note(seq: int | None, reason: str) -> str:
+    """Why an intent with a damaged event waits, as ``waiting_for`` says it."""
+    return f"trail damaged at event {seq}: {reason}" if seq else f"trail damaged: {reason}"
+
+
 class TrailDamaged(ProofQueueError):
     """A stored event of an intent (or of the breaker) cannot be read back or does not
     match its proof chain. ``seq`` is the first damaged event, when known."""

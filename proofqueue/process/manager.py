@@ -30,6 +30,7 @@ from proofqueue.domain.errors import (
     IllegalTransition,
     IntentNotFound,
     TrailDamaged,
+    damage_note,
 )
 from proofqueue.domain.intent import Intent, intent_id
 from proofqueue.ports import (
@@ -350,8 +351,7 @@ class ProcessManager:
                 log.error("%s; left alone, the other intents go on", exc)
         # Said in its waiting_for (the views' catch-up does not recompute hashes), and left
         # out of every worker's due list a minute at a time.
-        where = f" at event {known.seq}" if known.seq is not None else ""
-        why = f"trail damaged{where}: {known.detail}; run `proofqueue verify {request_id}`"
+        why = f"{damage_note(known.seq, known.detail)}; run `proofqueue verify {request_id}`"
         self.blocked[str(intent_id(request_id))] = (why, time.time() + BLOCKED_S)
         return None
 

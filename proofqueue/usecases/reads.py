@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from proofqueue.bootstrap import Components
-from proofqueue.domain.errors import InvalidInput, TrailDamaged
+from proofqueue.domain.errors import InvalidInput, TrailDamaged, damage_note
 from proofqueue.projections import damage, queries, shared
 from proofqueue.usecases.shapes import DamagedEvent, Health, IntentRow, WorkerRow
 
@@ -108,10 +108,7 @@ def explain(parts: Components, rows: list[dict[str, Any]]) -> None:
 
 
 def _damaged(found: tuple[int, str] | None) -> str | None:
-    if found is None:
-        return None
-    seq, reason = found
-    return f"trail damaged at event {seq}: {reason}" if seq else f"trail damaged: {reason}"
+    return None if found is None else damage_note(*found)
 
 
 def damaged(parts: Components) -> list[DamagedEvent]:

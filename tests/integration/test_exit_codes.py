@@ -45,7 +45,7 @@ def test_a_submit_that_settles_exits_0_and_one_still_open_exits_5(tmp_path: Path
     assert run(env, "receipt", "q-1", "--wait", "0.3") == 5
 
 
-def test_a_damaged_page_of_the_store_file_is_one_line_and_views_rebuild_repairs_it(
+def test_a_damaged_page_of_the_store_file_is_one_line_and_views_rebuild_names_it(
     tmp_path: Path,
 ) -> None:
     """The first page of the intents view made unreadable in the SQLite file: reading the
