@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from proofqueue.domain.heartbeat import Heartbeat
 from proofqueue.domain.jsonvalue import JsonValue
+from proofqueue.domain.work import Work
 
 if TYPE_CHECKING:
     from proofqueue.domain.breaker_log import BreakerLog
@@ -218,6 +219,10 @@ class Views(Protocol):
 
     def catch_up(self) -> int: ...
 
+    def progress(self) -> tuple[int, int]:
+        """How far the views are: their position and the log's last notification id."""
+        ...
+
     def due(self, now: datetime, limit: int, slots: Sequence[str] | None = None) -> list[str]: ...
 
     def claimed(self, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, int]]: ...
@@ -225,6 +230,10 @@ class Views(Protocol):
     def submitted(
         self, limit: int, slots: Sequence[str] | None = None
     ) -> list[tuple[str, str]]: ...
+
+    def work(self, now: datetime, due_limit: int, slots: Sequence[str] | None = None) -> Work:
+        """``submitted``, ``claimed`` and at most ``due_limit`` of ``due``, in one read."""
+        ...
 
     def beat(
         self,

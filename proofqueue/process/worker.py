@@ -1,8 +1,10 @@
 """The worker loop: follows the views and hands due work to the process manager.
 
-Each round catches the views up, lets the breaker tick, then hands out reads of submitted
-jobs and due attempts to a pool of at most ``concurrency`` calls in flight. While the
-breaker is DEGRADED nothing is sent; while RECOVERING only its probes are.
+Each round lets the breaker tick, reads the views once (``Views.work``), then hands out
+reads of submitted jobs and due attempts to a pool of at most ``concurrency`` calls in
+flight. While the breaker is DEGRADED nothing is sent; while RECOVERING only its probes are.
+The views are brought up to date by the leading worker (the first live one), in a thread
+of its own as the log grows; the others catch up once every ``CATCH_UP_S`` as a fallback.
 
 Work is partitioned: every intent falls in one of 16 slots (the first hex digit of its id),
 and the live workers, sorted by name, share the slots out (``queries.slots_of``). A worker
@@ -44,8 +46,11 @@ from proofqueue.projections import queries
 
 log = logging.getLogger("proofqueue.worker")
 
-# How often a worker that does not lead brings the views up to date itself.
+# How long the views may stand still while the log grows before a worker that does not
+# lead brings them up to date itself (the leader is gone or stuck).
 CATCH_UP_S = 1.0
+# How often the leading worker looks for new events in the log when it found none.
+FOLLOW_S = 0.05
 # How often a worker reads the breaker's log (its state may move on another worker), and
 # how often the leading worker looks whether a checkpoint is due.
 SYNC_S = 0.2
@@ -77,6 +82,10 @@ class Worker:
     _inflight: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
+    _catching: threading.Lock = field(default_factory=threading.Lock)
+    _following: bool = False  # a thread of run() keeps the views up to date while leading
+    _log_wake: threading.Event = field(default_factory=threading.Event)
+    _seen_position: int = -1
     _pick: random.Random = field(default_factory=random.Random)
     _checkpoint_error: str = ""
     _complaints: Complaints = field(default_factory=lambda: Complaints(log))
@@ -85,10 +94,18 @@ class Worker:
         """Dispatch until ``stop`` is set; waits for calls in flight before returning."""
         width = self.concurrency
         log.info("worker %s started (%d in flight at most)", self.name, width)
+        follower = threading.Thread(
+            target=self._follow_log, args=(stop,), name="pq-views", daemon=True
+        )
+        self._following = True
+        follower.start()
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="pq-call") as pool:
             try:
                 self._run(pool, width, stop)
             finally:
+                self._log_wake.set()
+                follower.join()
+                self._following = False
                 pool.shutdown(wait=True)
                 self.manager.flush_records()
                 self._heartbeat(stopped=True)
@@ -98,7 +115,46 @@ class Worker:
         """Start a round now, with the views brought up to date first (from any thread):
         new work was recorded in this process, or ``stop`` was set."""
         self._caught_up_at = 0.0
+        self._log_wake.set()
         self._wake.set()
+
+    def _follow_log(self, stop: threading.Event) -> None:
+        """While this worker leads, bring the views up to date as the log grows, apart
+        from the rounds: a catch-up is a dozen round trips to the store, and every worker's
+        next step waits for it (its jobs to follow, its claims seen), not only this one's."""
+        while not stop.is_set():
+            applied = 0
+            if self._leads():
+                try:
+                    applied = self._catch_up()
+                except Exception as exc:  # the store failed: back off, go on
+                    stop.wait(self._complaints.failed("views", "views catch-up", exc))
+                    continue
+                self._complaints.ok("views", "views catch-up")
+            if not applied:
+                self._log_wake.wait(FOLLOW_S)
+                self._log_wake.clear()
+
+    def _stale(self) -> bool:
+        """The views stood still for ``CATCH_UP_S`` while the log grew; always after a
+        ``nudge``. Looked at once every ``CATCH_UP_S``."""
+        now = time.monotonic()
+        if now - self._caught_up_at < CATCH_UP_S:
+            return False
+        if not self._caught_up_at:
+            return True
+        position, head = self.views.progress()
+        if position != self._seen_position:  # someone moves them: look again later
+            self._seen_position = position
+            self._caught_up_at = now
+            return False
+        return head > position
+
+    def _catch_up(self) -> int:
+        with self._catching:  # one catch-up at a time in this process
+            applied = self.views.catch_up()
+            self._caught_up_at = time.monotonic()
+            return applied
 
     def _run(self, pool: ThreadPoolExecutor, width: int, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -148,9 +204,8 @@ class Worker:
             self.manager.flush_records()  # not recorded with claims: in a commit of its own
 
     def _step(self, pool: ThreadPoolExecutor, width: int) -> bool:
-        if self._leads() or time.monotonic() - self._caught_up_at >= CATCH_UP_S:
-            self.views.catch_up()
-            self._caught_up_at = time.monotonic()
+        if (self._leads() and not self._following) or self._stale():  # else _follow_log does
+            self._catch_up()
         if self.slots is None or time.monotonic() - self._beat_at >= self.beat_s:
             self._heartbeat()
         now = time.monotonic()
@@ -170,15 +225,20 @@ class Worker:
         if free <= 0 or state == BreakerState.DEGRADED or self.guard.held is not None:
             return False
         probing = state != BreakerState.OK
+        # The round's jobs, claims and due intents, read at once (one round trip on
+        # PostgreSQL); enough due ones for a random pick among the oldest (``_candidates``).
+        most = free if not probing else max(free, self.guard.policy.probes)
+        work = self.views.work(self.clock(), 4 * most + len(self._inflight), self.slots)
+        jobs = self._jobs(work.submitted)
         # Reads of submitted jobs first, with up to half the free slots: a job the vendor has
         # finished should not wait behind a whole backlog of creates.
-        handed = self._follow_jobs(pool, max(1, free // 2), probing=probing)
+        handed = self._follow_jobs(pool, jobs, max(1, free // 2), probing=probing)
         limit = free - handed if not probing else self.guard.policy.probes
         wanted: dict[str, int | None] = {}
-        for request_id, version in self._expired_claims()[:limit]:
+        for request_id, version in self._expired_claims(work.claimed)[:limit]:
             wanted[request_id] = version
             self._watch.pop(request_id, None)
-        for request_id in self._candidates(limit - len(wanted)):
+        for request_id in self._candidates(work.due, limit - len(wanted)):
             wanted.setdefault(request_id, None)
         started = 0
         if wanted:  # the round's claims in one commit; the calls in the pool
@@ -187,19 +247,25 @@ class Worker:
                     started += 1
         handed += started
         if handed < free:
-            handed += self._follow_jobs(pool, free - handed, probing=probing)
+            handed += self._follow_jobs(pool, jobs, free - handed, probing=probing)
         return handed > 0
 
-    def _follow_jobs(self, pool: ThreadPoolExecutor, free: int, *, probing: bool) -> int:
-        """Read submitted jobs whose next read is due. While the breaker is RECOVERING each
-        read is a probe, so reads can bring it back to OK when no attempt is due."""
+    def _jobs(self, submitted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The submitted jobs this worker may follow; the polls of any other are forgotten."""
         damaged = self.manager.damaged
         jobs = [
             job
-            for job in self.views.submitted(1000, self.slots)
+            for job in submitted
             if job[0] not in damaged and not self._complaints.waiting(job[0])
         ]
         self.manager.polls.forget({request_id for request_id, _ in jobs})
+        return jobs
+
+    def _follow_jobs(
+        self, pool: ThreadPoolExecutor, jobs: list[tuple[str, str]], free: int, *, probing: bool
+    ) -> int:
+        """Read submitted jobs whose next read is due. While the breaker is RECOVERING each
+        read is a probe, so reads can bring it back to OK when no attempt is due."""
         due: list[tuple[str, str]] = []
         for request_id, job_id in jobs:
             if len(due) >= free:
@@ -221,12 +287,12 @@ class Worker:
                 self.guard.unsent()
         return handed
 
-    def _candidates(self, wanted: int) -> list[str]:
+    def _candidates(self, due: list[str], wanted: int) -> list[str]:
         """Due intents, oldest first. Workers sharing a store would all reach for the same
         oldest few, so each takes a random pick among the oldest ``4 * wanted``."""
         if wanted <= 0:
             return []
-        window = self.views.due(self.clock(), 4 * wanted + len(self._inflight), self.slots)
+        window = due[: 4 * wanted + len(self._inflight)]
         damaged = self.manager.damaged
         fresh = [
             r
@@ -244,15 +310,11 @@ class Worker:
         it every round mostly waste the store's time)."""
         return not self.members or self.members[0] == self.name
 
-    def _expired_claims(self) -> list[tuple[str, int]]:
+    def _expired_claims(self, claimed: list[tuple[str, int]]) -> list[tuple[str, int]]:
         """Claims in this worker's slots that it watched unchanged for a whole lease."""
         now = time.monotonic()
         damaged = self.manager.damaged
-        seen = [
-            c
-            for c in self.views.claimed(1000, self.slots)
-            if c[0] not in damaged and not self._complaints.waiting(c[0])
-        ]
+        seen = [c for c in claimed if c[0] not in damaged and not self._complaints.waiting(c[0])]
         watched = {request_id for request_id, _ in seen}
         for gone in [key for key in self._watch if key not in watched]:
             del self._watch[gone]

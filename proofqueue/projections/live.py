@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from proofqueue.domain.heartbeat import Heartbeat
+from proofqueue.domain.work import Work
 from proofqueue.projections import queries, shared
 from proofqueue.projections.runner import Projector
 from proofqueue.projections.store import ViewDB
@@ -25,6 +26,9 @@ class LiveViews:
     def catch_up(self) -> int:
         return self.projector.catch_up()
 
+    def progress(self) -> tuple[int, int]:
+        return self.projector.progress()
+
     def due(self, now: datetime, limit: int, slots: Sequence[str] | None = None) -> list[str]:
         return queries.due(self.db, now, limit, slots)
 
@@ -34,6 +38,9 @@ class LiveViews:
     def submitted(self, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, str]]:
         return queries.submitted(self.db, limit, slots)
 
+    def work(self, now: datetime, due_limit: int, slots: Sequence[str] | None = None) -> Work:
+        return queries.work(self.db, now, due_limit, slots)
+
     def beat(
         self,
         beat: Heartbeat,
@@ -41,7 +48,7 @@ class LiveViews:
         reads: Mapping[str, float | None],
         blocked: Mapping[str, tuple[str, float]],
     ) -> list[str]:
-        with self.db.transaction(soft=True) as cur:  # soft state: no fsync
+        with self.db.transaction(soft=True) as cur, cur.pipelined():  # soft: no fsync
             shared.beat(cur, beat)
             shared.note_work(cur, reads, blocked)
             self._beats += 1

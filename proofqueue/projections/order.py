@@ -81,8 +81,15 @@ def has_tables(db: ViewDB) -> bool:
     return bool(rows and rows[0]["found"])
 
 
+TAIL = "SELECT * FROM pq_tail WHERE name = ?"
+
+
 def read_tail(cur: Cursor, name: str) -> Tail | None:
-    row = cur.one("SELECT * FROM pq_tail WHERE name = ?", (name,))
+    return tail_of_row(cur.one(TAIL, (name,)))
+
+
+def tail_of_row(row: dict[str, Any] | None) -> Tail | None:
+    """The ``Tail`` a row of pq_tail holds; None for no row."""
     if row is None:
         return None
     return Tail(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from proofqueue.domain.work import Work
 from proofqueue.projections.store import Cursor, ViewDB
 from proofqueue.projections.views import RANK
 
@@ -149,41 +150,66 @@ def _in_slots(slots: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
     return f" AND substr(intent_id, 1, 1) IN ({', '.join('?' for _ in slots)})", tuple(slots)
 
 
-def due(db: ViewDB, now: datetime, limit: int, slots: Sequence[str] | None = None) -> list[str]:
-    """request_ids whose next attempt is due and unclaimed, the longest due first (a queued
-    intent is due from the moment it was queued), in the given slots."""
+def _due(now: datetime, limit: int, slots: Sequence[str] | None) -> tuple[str, tuple[Any, ...]]:
     where, params = _in_slots(slots)
-    rows = db.query(
+    return (
         "SELECT request_id FROM pq_intents WHERE status IN ('QUEUED', 'RETRYING')"  # noqa: S608  (fixed text)
         f" AND claim_until IS NULL AND next_attempt_at <= ?{where}"
         " AND NOT EXISTS (SELECT 1 FROM pq_work w WHERE w.intent_id = pq_intents.intent_id"
         f" AND w.blocked_until > ?){INTACT} ORDER BY next_attempt_at LIMIT ?",
         (now.timestamp(), *params, now.timestamp(), limit),
     )
-    return [r["request_id"] for r in rows]
 
 
-def claimed(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, int]]:
-    """(request_id, version) of open intents whose attempt is claimed, in the given slots."""
+def _claimed(limit: int, slots: Sequence[str] | None) -> tuple[str, tuple[Any, ...]]:
     where, params = _in_slots(slots)
-    rows = db.query(
+    return (
         "SELECT request_id, version FROM pq_intents"  # noqa: S608  (fixed text)
         f" WHERE status IN ('QUEUED', 'RETRYING') AND claim_until IS NOT NULL{where}{INTACT}"
         " ORDER BY claim_until LIMIT ?",
         (*params, limit),
     )
-    return [(r["request_id"], int(r["version"])) for r in rows]
 
 
-def submitted(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, str]]:
-    """(request_id, job_id) of submitted intents, in the given slots."""
+def _submitted(limit: int, slots: Sequence[str] | None) -> tuple[str, tuple[Any, ...]]:
     where, params = _in_slots(slots)
-    rows = db.query(
+    return (
         "SELECT request_id, job_id FROM pq_intents WHERE status = 'SUBMITTED'"  # noqa: S608  (fixed text)
         f"{where}{INTACT} ORDER BY updated_at LIMIT ?",
         (*params, limit),
     )
-    return [(r["request_id"], r["job_id"]) for r in rows]
+
+
+def due(db: ViewDB, now: datetime, limit: int, slots: Sequence[str] | None = None) -> list[str]:
+    """request_ids whose next attempt is due and unclaimed, the longest due first (a queued
+    intent is due from the moment it was queued), in the given slots."""
+    return [r["request_id"] for r in db.query(*_due(now, limit, slots))]
+
+
+def claimed(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, int]]:
+    """(request_id, version) of open intents whose attempt is claimed, in the given slots."""
+    return [(r["request_id"], int(r["version"])) for r in db.query(*_claimed(limit, slots))]
+
+
+def submitted(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(request_id, job_id) of submitted intents, in the given slots."""
+    return [(r["request_id"], r["job_id"]) for r in db.query(*_submitted(limit, slots))]
+
+
+def work(
+    db: ViewDB, now: datetime, due_limit: int, slots: Sequence[str] | None = None, limit: int = 1000
+) -> Work:
+    """``submitted``, ``claimed`` and ``due`` in one read transaction: on PostgreSQL one
+    round trip for the three and one for its end, where three reads of their own take nine."""
+    with db.reading(pipelined=True) as cur:
+        jobs, claims, due_rows = cur.all_of(
+            [_submitted(limit, slots), _claimed(limit, slots), _due(now, due_limit, slots)]
+        )
+    return Work(
+        submitted=[(r["request_id"], r["job_id"]) for r in jobs],
+        claimed=[(r["request_id"], int(r["version"])) for r in claims],
+        due=[r["request_id"] for r in due_rows],
+    )
 
 
 def health(

@@ -147,6 +147,10 @@ class Projector:
         row = self.db.query("SELECT position FROM pq_position WHERE name = ?", (NAME,))
         return int(row[0]["position"]) if row else 0
 
+    def progress(self) -> tuple[int, int]:
+        """The tracked position and the log's last notification id."""
+        return self.position(), int(self.recorder.max_notification_id() or 0)
+
     def _mark(self) -> tuple[int, order.Tail | None]:
         """The tracked position and the last notification applied (one query)."""
         with self.db.reading() as cur:
@@ -168,19 +172,25 @@ class Projector:
                 start=max(position, 1), limit=self.batch + 1, stop=stop
             )
             return position, tail, list(notes)
-        with self.db.reading() as cur:
-            row = cur.one("SELECT position FROM pq_position WHERE name = ?", (NAME,))
-            position = int(row["position"]) if row else 0
-            tail = order.read_tail(cur, NAME)
-            if stop is not None and position >= stop:
-                return position, tail, []
-            upto = "" if stop is None else f" AND notification_id <= {int(stop)}"
-            rows = cur.all(
-                "SELECT notification_id, originator_id, originator_version, topic, state"  # noqa: S608  (the recorder's table)
-                f" FROM {table} WHERE notification_id >= ?{upto}"
-                " ORDER BY notification_id LIMIT ?",
-                (max(position, 1), self.batch + 1),
+        upto = "" if stop is None else f" AND notification_id <= {int(stop)}"
+        with self.db.reading(pipelined=True) as cur:  # one round trip for the three
+            marks, tails, rows = cur.all_of(
+                [
+                    ("SELECT position FROM pq_position WHERE name = ?", (NAME,)),
+                    (order.TAIL, (NAME,)),
+                    (
+                        "SELECT notification_id, originator_id, originator_version, topic,"  # noqa: S608  (the recorder's table)
+                        f" state FROM {table} WHERE notification_id >= GREATEST(1, COALESCE("
+                        f"(SELECT position FROM pq_position WHERE name = ?), 0)){upto}"
+                        " ORDER BY notification_id LIMIT ?",
+                        (NAME, self.batch + 1),
+                    ),
+                ]
             )
+        position = int(marks[0]["position"]) if marks else 0
+        tail = order.tail_of_row(tails[0] if tails else None)
+        if stop is not None and position >= stop:
+            return position, tail, []
         notes = [
             Notification(
                 id=r["notification_id"],
@@ -202,6 +212,8 @@ class Projector:
             position, tail, notes = self._read(stop)
             if stop is not None and position >= stop:
                 return applied
+            # A page short of the limit reached the log's end (as of the read): no read more.
+            more = len(notes) > self.batch
             notes, findings, last_tail = self._follow_tail(position, tail, notes)
             if not notes and not findings:
                 return applied
@@ -223,6 +235,8 @@ class Projector:
             applied += len(notes)
             if progress:
                 progress(applied)
+            if not more:
+                return applied
 
     def _follow_tail(
         self, position: int, tail: order.Tail | None, notes: list[Any]
@@ -321,31 +335,32 @@ class Projector:
             )
             if moved != 1:
                 raise _Moved
-            # An aggregate keeps what its events showed before its first damaged one: the
-            # events after it are not applied (its trail cannot be proved past it).
-            keys = sorted({str(event.originator_id) for _, event in events})
-            hurt = damage.first_of(cur, keys)
-            since = {d.aggregate_id: d.notification_id for d in reversed([*findings, *damaged])}
-            known = order.heads(cur, keys) if self.check_order else {}
-            heads: dict[str, tuple[int, int]] = {}
-            found: list[damage.Damaged] = []
-            kept: list[tuple[str, Any]] = []
-            for note, event in events:
-                key = str(event.originator_id)
-                if key in hurt or since.get(key, int(note.id) + 1) < int(note.id):
-                    continue
-                if self.check_order:
-                    previous = heads.get(key) or known.get(key) or (0, 0)
-                    if int(event.originator_version) != previous[0] + 1:
-                        found.append(order.out_of_order(note, previous[0]))
-                        since[key] = int(note.id)
+            with cur.pipelined():  # one round trip for the writes between two reads
+                # An aggregate keeps what its events showed before its first damaged one: the
+                # events after it are not applied (its trail cannot be proved past it).
+                keys = sorted({str(event.originator_id) for _, event in events})
+                hurt = damage.first_of(cur, keys)
+                since = {d.aggregate_id: d.notification_id for d in reversed([*findings, *damaged])}
+                known = order.heads(cur, keys) if self.check_order else {}
+                heads: dict[str, tuple[int, int]] = {}
+                found: list[damage.Damaged] = []
+                kept: list[tuple[str, Any]] = []
+                for note, event in events:
+                    key = str(event.originator_id)
+                    if key in hurt or since.get(key, int(note.id) + 1) < int(note.id):
                         continue
-                    heads[key] = (int(event.originator_version), int(note.id))
-                kept.append((key, event))
-            apply_batch(cur, kept)
-            damage.record(cur, [*damaged, *findings, *found])
-            order.write_heads(cur, heads)
-            if tail is not None:
-                order.write_tail(cur, NAME, tail)
-            maybe_crash("in_projection")
+                    if self.check_order:
+                        previous = heads.get(key) or known.get(key) or (0, 0)
+                        if int(event.originator_version) != previous[0] + 1:
+                            found.append(order.out_of_order(note, previous[0]))
+                            since[key] = int(note.id)
+                            continue
+                        heads[key] = (int(event.originator_version), int(note.id))
+                    kept.append((key, event))
+                apply_batch(cur, kept)
+                damage.record(cur, [*damaged, *findings, *found])
+                order.write_heads(cur, heads)
+                if tail is not None:
+                    order.write_tail(cur, NAME, tail)
+                maybe_crash("in_projection")
         self.findings.extend([*findings, *found])

@@ -136,27 +136,25 @@ def note_work(
     blocked: Mapping[str, tuple[str, float]],
 ) -> None:
     """Record when jobs are read next and which intents cannot be attempted (and why); a
-    job no longer followed (None) and a block that ran out leave no row behind."""
-    for intent_id, at in reads.items():
-        if at is None:
-            cur.run(
-                "DELETE FROM pq_work WHERE intent_id = ? AND (blocked_until IS NULL"
-                " OR blocked_until < ?)",
-                (intent_id, time.time()),
-            )
-            continue
-        cur.run(
-            "INSERT INTO pq_work (intent_id, next_read_at) VALUES (?, ?)"
-            " ON CONFLICT (intent_id) DO UPDATE SET next_read_at = excluded.next_read_at",
-            (intent_id, at),
-        )
-    for intent_id, (why, until) in blocked.items():
-        cur.run(
-            "INSERT INTO pq_work (intent_id, blocked, blocked_until) VALUES (?, ?, ?)"
-            " ON CONFLICT (intent_id) DO UPDATE SET blocked = excluded.blocked,"
-            " blocked_until = excluded.blocked_until",
-            (intent_id, why, until),
-        )
+    job no longer followed (None) and a block that ran out leave no row behind. Rows are
+    written in key order, one statement for each kind: two workers writing rows of the
+    same intents (while their slots change hands) lock them in the same order."""
+    now = time.time()
+    cur.many(
+        "DELETE FROM pq_work WHERE intent_id = ? AND (blocked_until IS NULL OR blocked_until < ?)",
+        [(intent_id, now) for intent_id, at in sorted(reads.items()) if at is None],
+    )
+    cur.many(
+        "INSERT INTO pq_work (intent_id, next_read_at) VALUES (?, ?)"
+        " ON CONFLICT (intent_id) DO UPDATE SET next_read_at = excluded.next_read_at",
+        [(intent_id, at) for intent_id, at in sorted(reads.items()) if at is not None],
+    )
+    cur.many(
+        "INSERT INTO pq_work (intent_id, blocked, blocked_until) VALUES (?, ?, ?)"
+        " ON CONFLICT (intent_id) DO UPDATE SET blocked = excluded.blocked,"
+        " blocked_until = excluded.blocked_until",
+        [(intent_id, why, until) for intent_id, (why, until) in sorted(blocked.items())],
+    )
 
 
 def prune_work(cur: Cursor) -> None:

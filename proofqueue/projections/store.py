@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -61,17 +61,19 @@ class ViewDB:
                 yield Cursor(cursor, self)
 
     @contextmanager
-    def reading(self) -> Iterator[Cursor]:
-        """A read-only transaction (rolled back: it commits nothing)."""
+    def reading(self, *, pipelined: bool = False) -> Iterator[Cursor]:
+        """A read-only transaction (rolled back: it commits nothing). ``pipelined``: on
+        PostgreSQL its BEGIN goes out with its first statements (``Cursor.all_of``) and its
+        ROLLBACK alone, two round trips in all."""
         if self.dialect == "sqlite":
             with self.datastore.transaction(commit=False) as cursor:
                 yield Cursor(cursor, self)
             return
-        with self._postgres(commit=False) as cursor:
+        with self._postgres(commit=False, pipelined=pipelined) as cursor:
             yield Cursor(cursor, self)
 
     @contextmanager
-    def _postgres(self, *, commit: bool) -> Iterator[Any]:
+    def _postgres(self, *, commit: bool, pipelined: bool = False) -> Iterator[Any]:
         """A transaction on a pooled PostgreSQL connection that prepares no statements.
 
         psycopg forgets a connection's prepared statements when a transaction on it rolls
@@ -80,7 +82,10 @@ class ViewDB:
         for statements that take microseconds to plan."""
         with self.datastore.get_connection() as conn:
             conn.prepare_threshold = None
-            with conn.transaction(force_rollback=not commit):
+            with (
+                conn.pipeline() if pipelined else nullcontext(),
+                conn.transaction(force_rollback=not commit),
+            ):
                 yield conn.cursor()
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -101,6 +106,18 @@ class Cursor:
         self.raw.execute(self.db.sql(statement), tuple(params))
         return int(self.raw.rowcount)
 
+    @contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """On PostgreSQL, statements in the block are sent without waiting for each one's
+        answer (psycopg's pipeline mode): a read still waits for what was sent before it,
+        and an error still surfaces, by the end of the block at the latest. Writes between
+        two reads cost one round trip together. On SQLite, as outside the block."""
+        if self.db.dialect != "postgres":
+            yield
+            return
+        with self.raw.connection.pipeline():
+            yield
+
     def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each of ``rows``."""
         if rows:
@@ -109,6 +126,19 @@ class Cursor:
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.raw.execute(self.db.sql(statement), tuple(params))
         return [dict(row) for row in self.raw.fetchall()]
+
+    def all_of(self, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[dict[str, Any]]]:
+        """The rows of each of ``queries`` (statement, params). On PostgreSQL they are sent
+        together and answered in one round trip (pipeline mode); on SQLite one by one."""
+        if self.db.dialect != "postgres":
+            return [self.all(statement, params) for statement, params in queries]
+        conn = self.raw.connection
+        with conn.pipeline() as pipeline:
+            cursors = [conn.cursor() for _ in queries]
+            for cursor, (statement, params) in zip(cursors, queries, strict=True):
+                cursor.execute(self.db.sql(statement), tuple(params))
+            pipeline.sync()
+            return [[dict(row) for row in cursor.fetchall()] for cursor in cursors]
 
     def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(statement, params)
