@@ -6,9 +6,10 @@ the vendor held (``pq.hold_vendor``: no vendor call is made), a ``Worker`` built
 round catches the views up, beats when a second has passed since the last heartbeat (the
 timed rounds include those beats) and reads the breaker's log; it queries no work. The
 queries a round makes when the vendor is not held are timed on their own, as one round
-would make them: ``views.catch_up()``, ``views.submitted(1000, slots)``,
-``views.claimed(1000, slots)`` and ``views.due(now, 32, slots)`` (32 = 4 x 8 free calls), for
-one worker owning all 16 slots and for the first of four workers (4 slots). Then
+would make them: ``views.catch_up()`` (the leading worker's, in a thread of its own) and
+``views.work(now, 32, slots)`` (the jobs to follow, the claims and 32 = 4 x 8 free calls
+due intents, in one read), for one worker owning all 16 slots and for the first of four
+workers (4 slots). Then
 ``pq.health()`` and ``pq.counts()``, each ``calls`` times.
 """
 
@@ -67,9 +68,7 @@ def worker_rounds(store: str, rounds: int, calls: int) -> dict[str, Any]:
 
             def queries(slots: list[str] = slots) -> None:
                 views.catch_up()
-                views.submitted(1000, slots)
-                views.claimed(1000, slots)
-                views.due(parts.clock(), 4 * WIDTH, slots)
+                views.work(parts.clock(), 4 * WIDTH, slots)
 
             results[f"queries_{name}"] = _time(queries, rounds)
             results[f"due_rows_{name}"] = len(views.due(parts.clock(), 4 * WIDTH, slots))
