@@ -201,7 +201,7 @@ def work(
 ) -> Work:
     """``submitted``, ``claimed`` and ``due`` in one read transaction: on PostgreSQL one
     round trip for the three and one for its end, where three reads of their own take nine."""
-    with db.reading(pipelined=True) as cur:
+    with db.reading() as cur:
         jobs, claims, due_rows = cur.all_of(
             [_submitted(limit, slots), _claimed(limit, slots), _due(now, due_limit, slots)]
         )

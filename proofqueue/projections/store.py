@@ -61,15 +61,15 @@ class ViewDB:
                 yield Cursor(cursor, self)
 
     @contextmanager
-    def reading(self, *, pipelined: bool = False) -> Iterator[Cursor]:
-        """A read-only transaction (rolled back: it commits nothing). ``pipelined``: on
-        PostgreSQL its BEGIN goes out with its first statements (``Cursor.all_of``) and its
-        ROLLBACK alone, two round trips in all."""
+    def reading(self) -> Iterator[Cursor]:
+        """A read-only transaction (rolled back: it commits nothing). On PostgreSQL it is
+        pipelined: its BEGIN goes out with its first statement (or statements:
+        ``Cursor.all_of``), so a read of one statement costs two round trips, not three."""
         if self.dialect == "sqlite":
             with self.datastore.transaction(commit=False) as cursor:
                 yield Cursor(cursor, self)
             return
-        with self._postgres(commit=False, pipelined=pipelined) as cursor:
+        with self._postgres(commit=False, pipelined=True) as cursor:
             yield Cursor(cursor, self)
 
     @contextmanager
