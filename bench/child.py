@@ -18,6 +18,7 @@ MEASUREMENTS: dict[str, tuple[str, str]] = {
     "submit": ("bench.submit", "proofqueue_submits"),
     "async-submit": ("bench.asubmit", "async_submits"),
     "raw-insert": ("bench.submit", "raw_inserts"),
+    "probe": ("bench.probe", "probe"),
     "pq-worker": ("bench.e2e", "proofqueue_worker"),
     "pq-inline": ("bench.e2e", "proofqueue_inline"),
     "httpx": ("bench.e2e", "plain_httpx"),

@@ -197,6 +197,7 @@ def submit_figure(r: Runner) -> list[Row]:
                     f" journal {got['journal_mode']}, synchronous={got['synchronous']}"
                 )
     per_submit = f"{shape['events'] / shape['intents']:.2f} event per submit" if shape else "events"
+    machine = _machine_rows(r)
     reference = f"raw sqlite3 INSERT, 1 row per commit: {rate(raw.median)}"
     event_ratio = ratio(events.median, raw.median)
     return [
@@ -209,6 +210,34 @@ def submit_figure(r: Runner) -> list[Row]:
             reference, times(event_ratio), "≥ 0.50x raw",
             verdict(None if event_ratio is None else event_ratio >= 0.5),
             f"{events.runs()} / raw {raw.runs()}"),
+        *machine,
+    ]  # fmt: skip
+
+
+def _machine_rows(r: Runner) -> list[Row]:
+    """What this machine does to any path that works between its commits (bench.probe)."""
+    got = r.child("probe", 300)
+    if "error" in got:
+        r.record(f"1 machine probe: FAILED {got['error']}")
+        return []
+    commit = got["commit_us"]
+    r.record(
+        f"1 machine probe: one-row commit {commit['0']:.0f} µs back to back,"
+        f" {commit['500']:.0f} µs after 500 µs of CPU work; json work {got['tight_us']:.0f} µs"
+        f" of CPU back to back, {got['after_pause_us']:.0f} µs after a 0.5 ms sleep; a commit"
+        f" {got['alone_us']:.0f} µs alone, {got['beside_us']:.0f} µs beside a thread running"
+        " Python"
+    )
+    return [
+        Row("1", "this machine: a one-row commit after 500 µs of CPU work (bench.probe)",
+            f"{commit['500']:.0f} µs", f"back to back: {commit['0']:.0f} µs",
+            times(ratio(commit["500"], commit["0"])), "—", "info", "1"),
+        Row("1", "this machine: CPU time of a piece of Python work right after a 0.5 ms sleep",
+            f"{got['after_pause_us']:.0f} µs", f"back to back: {got['tight_us']:.0f} µs",
+            times(ratio(got["after_pause_us"], got["tight_us"])), "—", "info", "1"),
+        Row("1", "this machine: a one-row commit while one other thread runs Python (the GIL"
+            " comes back late)", f"{got['beside_us']:.0f} µs", f"alone: {got['alone_us']:.0f} µs",
+            times(ratio(got["beside_us"], got["alone_us"])), "—", "info", "1"),
     ]  # fmt: skip
 
 
