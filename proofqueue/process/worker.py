@@ -86,6 +86,7 @@ class Worker:
     _following: bool = False  # a thread of run() keeps the views up to date while leading
     _log_wake: threading.Event = field(default_factory=threading.Event)
     _seen_position: int = -1
+    _claimed: bool = False  # this round committed claims (and the decisions gathered)
     _pick: random.Random = field(default_factory=random.Random)
     _checkpoint_error: str = ""
     _complaints: Complaints = field(default_factory=lambda: Complaints(log))
@@ -195,13 +196,17 @@ class Worker:
         self.slots = queries.slots_of(members.index(self.name), len(members))
 
     def step(self, pool: ThreadPoolExecutor, width: int) -> bool:
-        """One round: catch up, let the breaker tick, claim due work and hand its calls out.
-        What the calls finished since the last round decided is recorded in the claims'
-        commit (one commit a round). True if busy."""
+        """One round: let the breaker tick, claim due work and hand its calls out. True if
+        busy. What the calls finished since the last round decided is recorded in the
+        claims' commit, or in a commit of its own by a round that claims nothing. What a
+        call decides after the claims' commit waits for the next round: the end of that
+        call starts it."""
+        self._claimed = False
         try:
             return self._step(pool, width)
         finally:
-            self.manager.flush_records()  # not recorded with claims: in a commit of its own
+            if not self._claimed:
+                self.manager.flush_records()
 
     def _step(self, pool: ThreadPoolExecutor, width: int) -> bool:
         if (self._leads() and not self._following) or self._stale():  # else _follow_log does
@@ -242,7 +247,9 @@ class Worker:
             wanted.setdefault(request_id, None)
         started = 0
         if wanted:  # the round's claims in one commit; the calls in the pool
-            for claimed in self.manager.claim(wanted):
+            claims = self.manager.claim(wanted)
+            self._claimed = True
+            for claimed in claims:
                 if self._start(pool, claimed.intent.request_id, self.manager.call, claimed):
                     started += 1
         handed += started
