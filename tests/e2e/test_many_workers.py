@@ -37,8 +37,9 @@ def _queue(store: str, ids: list[str]) -> None:
         )
 
 
-def _settled(pq: ProofQueue, count: int) -> bool:
-    return pq.counts()["SETTLED"] == count
+def _all_settled(store: str, count: int) -> bool:
+    with ProofQueue(Settings(store=store)) as pq:
+        return pq.counts()["SETTLED"] == count
 
 
 @pytest.mark.parametrize("kill_one", [False, True], ids=["all-live", "one-killed"])
@@ -68,8 +69,7 @@ def test_four_workers_settle_a_thousand_intents_once_each_under_500s(
             if kill_one:
                 time.sleep(3)
                 workers.pop(0).kill()
-            with ProofQueue(Settings(store=store)) as pq:
-                wait_for(lambda: _settled(pq, count), 240, f"{count} intents to settle")
+            wait_for(lambda: _all_settled(store, count), 240, f"{count} intents to settle")
         finally:
             codes = [w.stop() for w in workers]
         assert codes == [0] * len(workers), log.read_text()[-3000:]
