@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from click.testing import CliRunner
+
+from proofqueue.entrypoints.cli import main
 
 CLI = [sys.executable, "-m", "proofqueue"]
 
@@ -39,6 +42,28 @@ def cli(env: Mapping[str, str], *args: str, check: bool = True) -> subprocess.Co
 
 def cli_json(env: Mapping[str, str], *args: str) -> Any:
     return json.loads(cli(env, *args, "--json").stdout)
+
+
+def cli_here(
+    env: Mapping[str, str], *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``proofqueue ARGS`` run in this process (click's runner, ``env`` over the environment):
+    the same command, output and exit code as ``cli`` without a new interpreter's second or
+    so of imports. For the reads a test repeats or polls (show, list, health); what a test
+    proves of a process of its own (submit, worker, serve) goes through ``cli``."""
+    result = CliRunner().invoke(main, list(args), env=dict(env))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"proofqueue {' '.join(args)} raised {result.exception!r}")
+    if check and result.exit_code != 0:
+        raise AssertionError(
+            f"proofqueue {' '.join(args)} exited {result.exit_code}: {result.stderr}"
+        )
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
+def cli_json_here(env: Mapping[str, str], *args: str) -> Any:
+    """``cli_here`` with ``--json``, its output parsed."""
+    return json.loads(cli_here(env, *args, "--json").stdout)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from proofqueue import ProofQueue, Settings
-from tests.e2e.procs import Worker, cli, cli_json, sim_stats, vendor_sim, wait_for
+from tests.e2e.procs import Worker, cli, cli_json_here, sim_stats, vendor_sim, wait_for
 
 INTENTS = 40
 
@@ -51,7 +51,7 @@ def test_killed_workers_lose_nothing_and_buy_nothing_twice(store: str, tmp_path:
             worker = Worker(env, log)
             time.sleep(rng.uniform(1.0, 2.0))
             worker.kill()
-            rows = cli_json(env, "list", "--limit", "1000")
+            rows = cli_json_here(env, "list", "--limit", "1000")
             unfinished_at_kill.append(sum(r["status"] != "SETTLED" for r in rows))
         assert unfinished_at_kill[0] > 0, "the first kill came after all the work was done"
 
@@ -59,7 +59,7 @@ def test_killed_workers_lose_nothing_and_buy_nothing_twice(store: str, tmp_path:
         try:
             wait_for(
                 lambda: all(
-                    r["status"] == "SETTLED" for r in cli_json(env, "list", "--limit", "1000")
+                    r["status"] == "SETTLED" for r in cli_json_here(env, "list", "--limit", "1000")
                 ),
                 90,
                 "every intent to settle after the kills",

@@ -8,12 +8,24 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.e2e.procs import Worker, cli, cli_json, set_faults, sim_stats, vendor_sim, wait_for
+from tests.e2e.procs import (
+    Worker,
+    cli,
+    cli_json,
+    cli_json_here,
+    set_faults,
+    sim_stats,
+    vendor_sim,
+    wait_for,
+)
 
 FAST = {
-    "PROOFQUEUE_BREAKER_OPEN_S": "3",  # DEGRADED for 3 s, then 6 s on a re-trip
+    "PROOFQUEUE_BREAKER_OPEN_S": "3",  # DEGRADED for 3 s, and 3 s again on a re-trip
+    "PROOFQUEUE_BREAKER_MAX_OPEN_S": "3",
+    "PROOFQUEUE_BREAKER_MIN_CALLS": "5",  # tripped by 5 failed calls in the window, not 10
     "PROOFQUEUE_POLL_S": "0.2",
     "PROOFQUEUE_POLL_CAP_S": "0.5",
+    "PROOFQUEUE_RETRY_CAP_S": "2",  # the backlog is retried within 2 s once the vendor is back
 }
 
 
@@ -42,7 +54,7 @@ def _submit(env: dict[str, str], request_id: str, wait: str = "0") -> str:
 
 
 def _state(env: dict[str, str]) -> str:
-    state: str = cli_json(env, "health")["state"]
+    state: str = cli_json_here(env, "health")["state"]
     return state
 
 
@@ -61,11 +73,11 @@ def test_an_outage_trips_the_breaker_queues_honestly_and_everything_settles_once
 
             set_faults(url, outage_now=True)
             during: list[str] = []
-            while _state(env) == "OK":
+            while (state := _state(env)) == "OK":
                 assert len(during) < 40, "the breaker never tripped"
                 during.append(f"during-{len(during)}")
                 assert _submit(env, during[-1]) in ("RETRYING", "QUEUED")
-            assert _state(env) == "DEGRADED"
+            assert state == "DEGRADED"
 
             time.sleep(0.5)  # calls already in flight when it tripped may still land
             calls_at_trip = sim_stats(url)["requests"].get("outage", 0)
@@ -75,18 +87,20 @@ def test_an_outage_trips_the_breaker_queues_honestly_and_everything_settles_once
             time.sleep(5)
             set_faults(url, outage_now=False)
             calls_in_outage = sim_stats(url)["requests"].get("outage", 0) - calls_at_trip
-            probing = [t for t in cli_json(env, "health")["transitions"] if t["to"] == "RECOVERING"]
+            probing = [
+                t for t in cli_json_here(env, "health")["transitions"] if t["to"] == "RECOVERING"
+            ]
             assert calls_in_outage <= 3 * len(probing), "the vendor saw more than probe calls"
 
             everyone = before + during + degraded
             wait_for(
-                lambda: all(r["status"] == "SETTLED" for r in cli_json(env, "list")),
+                lambda: all(r["status"] == "SETTLED" for r in cli_json_here(env, "list")),
                 60,
                 "every intent to settle",
             )
-            assert {r["request_id"] for r in cli_json(env, "list")} == set(everyone)
+            assert {r["request_id"] for r in cli_json_here(env, "list")} == set(everyone)
 
-            moves = [(t["from"], t["to"]) for t in cli_json(env, "health")["transitions"]]
+            moves = [(t["from"], t["to"]) for t in cli_json_here(env, "health")["transitions"]]
             assert moves[0] == ("OK", "DEGRADED")
             assert moves[-2:] == [("DEGRADED", "RECOVERING"), ("RECOVERING", "OK")]
             assert _state(env) == "OK"
@@ -97,11 +111,11 @@ def test_an_outage_trips_the_breaker_queues_honestly_and_everything_settles_once
             assert all(stats["jobs_per_request_id"][rid] == 1 for rid in everyone)
 
             for rid in everyone:
-                types = [e["type"] for e in cli_json(env, "show", rid)["events"]]
+                types = [e["type"] for e in cli_json_here(env, "show", rid)["events"]]
                 story = " ".join(t for t in types if t != "AttemptStarted")
                 assert re.fullmatch(r"Queued( RetryScheduled)* Submitted Settled", story), story
             assert any(
-                "RetryScheduled" in [e["type"] for e in cli_json(env, "show", rid)["events"]]
+                "RetryScheduled" in [e["type"] for e in cli_json_here(env, "show", rid)["events"]]
                 for rid in during
             )
 

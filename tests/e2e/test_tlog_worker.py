@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.procs import Worker, cli, cli_json, vendor_sim, wait_for
+from tests.e2e.procs import Worker, cli, cli_json, cli_json_here, vendor_sim, wait_for
 
 FAST = {
     "PROOFQUEUE_LEASE_S": "3",
@@ -39,13 +39,13 @@ def test_a_worker_signs_a_checkpoint_and_the_receipt_verifies_offline(
             )
             assert submitted["status"] in ("SUBMITTED", "QUEUED")
             wait_for(
-                lambda: cli_json(env, "receipt", "t-1").get("tlog_proof") is not None,
+                lambda: cli_json_here(env, "receipt", "t-1").get("tlog_proof") is not None,
                 30,
                 "a signed checkpoint to cover the settled receipt",
             )
         finally:
             worker.stop()
-        receipt = cli_json(env, "receipt", "t-1")
+        receipt = cli_json_here(env, "receipt", "t-1")
         checkpoint = cli(env, "checkpoint").stdout
     assert receipt["status"] == "SETTLED"
     assert checkpoint.startswith("example.com/proofqueue\n")

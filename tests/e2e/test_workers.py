@@ -16,7 +16,17 @@ from pathlib import Path
 import pytest
 
 from proofqueue import ProofQueue, Settings
-from tests.e2e.procs import Worker, cli, cli_json, set_faults, sim_stats, vendor_sim, wait_for
+from tests.e2e.procs import (
+    Worker,
+    cli,
+    cli_json,
+    cli_json_here,
+    set_faults,
+    sim_stats,
+    vendor_sim,
+    wait_for,
+)
+from tests.e2e.trails import attempt_problems
 
 # Calls end within 1.5 s, inside a 3 s lease; reads are frequent.
 FAST = {
@@ -47,29 +57,11 @@ def _queue(store: str, ids: list[str]) -> None:
 
 
 def _settled(env: dict[str, str], count: int) -> bool:
-    return bool(cli_json(env, "health")["backlog"] == 0) and _count(env, "SETTLED") == count
+    return bool(cli_json_here(env, "health")["backlog"] == 0) and _count(env, "SETTLED") == count
 
 
 def _count(env: dict[str, str], status: str) -> int:
-    return len(cli_json(env, "list", "--status", status, "--limit", "10000"))
-
-
-def _attempt_problems(store: str, ids: list[str]) -> tuple[list[str], int]:
-    """Intents whose trail shows an attempt started while another was unresolved and not
-    taken over; and how many takeovers there were."""
-    overlapping, takeovers = [], 0
-    with ProofQueue(Settings(store=store)) as pq:
-        for rid in ids:
-            open_attempt = False
-            for event in pq.show(rid).events:
-                if event.type == "AttemptStarted":
-                    takeovers += bool(event.fields["takeover"])
-                    if open_attempt and not event.fields["takeover"]:
-                        overlapping.append(rid)
-                    open_attempt = True
-                elif event.type in ("RetryScheduled", "Submitted", "Failed"):
-                    open_attempt = False
-    return overlapping, takeovers
+    return len(cli_json_here(env, "list", "--status", status, "--limit", "10000"))
 
 
 def _one_job_each(url: str, ids: list[str]) -> dict[str, int]:
@@ -96,7 +88,7 @@ def test_calls_of_four_processes_trip_one_shared_breaker(store: str, tmp_path: P
             _, err = proc.communicate(timeout=60)
             assert proc.returncode == 0, err
         calls = sum(sim_stats(url)["requests"].values())
-        view = cli_json(env, "health")
+        view = cli_json_here(env, "health")
     assert 10 <= calls <= 12
     assert view["state"] == "DEGRADED"
     assert view["calls_in_window"] == calls
@@ -119,7 +111,7 @@ def test_workers_beat_share_the_slots_and_say_when_they_stop(store: str, tmp_pat
             wait_for(lambda: _settled(env, len(ids)), 90, "the backlog to settle")
         finally:
             assert second.stop() == 0
-        rows = cli_json(env, "workers")
+        rows = cli_json_here(env, "workers")
         assert [r["alive"] for r in rows if r["pid"] == second.proc.pid] == [False]
         first.stop()
         assert _one_job_each(url, ids) == {}
@@ -128,7 +120,7 @@ def test_workers_beat_share_the_slots_and_say_when_they_stop(store: str, tmp_pat
 
 
 def _alive(env: dict[str, str]) -> list[dict[str, object]]:
-    return [row for row in cli_json(env, "workers") if row["alive"]]
+    return [row for row in cli_json_here(env, "workers") if row["alive"]]
 
 
 def test_a_held_vendor_gets_no_calls_until_released(store: str, tmp_path: Path) -> None:
@@ -145,14 +137,14 @@ def test_a_held_vendor_gets_no_calls_until_released(store: str, tmp_path: Path) 
             assert receipt["status"] == "QUEUED"
             time.sleep(2)
             assert sum(sim_stats(url)["requests"].values()) == 0
-            rows = cli_json(env, "list")
+            rows = cli_json_here(env, "list")
             assert rows[0]["waiting_for"] == "vendor held by alice: vendor maintenance"
-            assert cli_json(env, "health")["held"]["by"] == "alice"
+            assert cli_json_here(env, "health")["held"]["by"] == "alice"
             cli(env, "vendor", "release", "--operator", "bob")
             wait_for(lambda: _settled(env, 1), 30, "the held intent to settle")
         finally:
             worker.stop()
-        assert cli_json(env, "health")["held"] is None
+        assert cli_json_here(env, "health")["held"] is None
 
 
 def test_an_attempt_of_a_killed_worker_says_so_and_is_taken_over(
@@ -167,9 +159,9 @@ def test_an_attempt_of_a_killed_worker_says_so_and_is_taken_over(
         doomed = Worker(env, tmp_path / "doomed.log")
         wait_for(lambda: sim_stats(url)["requests"].get("timeout", 0) >= 1, 30, "a hung call")
         doomed.kill()
-        name = cli_json(env, "show", "lost-1")["events"][-1]["fields"]["worker"]
+        name = cli_json_here(env, "show", "lost-1")["events"][-1]["fields"]["worker"]
         wait_for(
-            lambda: cli_json(env, "list")[0]["waiting_for"].startswith(
+            lambda: cli_json_here(env, "list")[0]["waiting_for"].startswith(
                 f"attempt in flight in {name} (gone) until "
             ),
             30,
@@ -181,7 +173,7 @@ def test_an_attempt_of_a_killed_worker_says_so_and_is_taken_over(
             wait_for(lambda: _settled(env, 1), 60, "the takeover to settle it")
         finally:
             rescuer.stop()
-        events = cli_json(env, "show", "lost-1")["events"]
+        events = cli_json_here(env, "show", "lost-1")["events"]
         assert _one_job_each(url, ["lost-1"]) == {}
     takeovers = [e for e in events if e["type"] == "AttemptStarted" and e["fields"]["takeover"]]
     assert len(takeovers) == 1
@@ -225,7 +217,7 @@ def test_workers_whose_clocks_differ_by_five_minutes_never_run_one_attempt_twice
             normal.stop()
             ahead.stop()
         assert _one_job_each(url, ids) == {}
-    overlapping, takeovers = _attempt_problems(store, ids)
+    overlapping, takeovers = attempt_problems(store, ids)
     assert overlapping == []
     assert takeovers == 0  # nobody died: a skewed clock alone takes no claim over
 
@@ -255,7 +247,7 @@ def test_a_worker_paused_past_its_lease_cannot_buy_twice(store: str, tmp_path: P
             paused.stop()
             other.stop()
         assert _one_job_each(url, ids) == {}
-    overlapping, _ = _attempt_problems(store, ids)
+    overlapping, _ = attempt_problems(store, ids)
     assert overlapping == []
 
 
@@ -263,10 +255,10 @@ def test_waiting_for_and_workers_print_as_json_lines(store: str, tmp_path: Path)
     """The JSON of ``list`` and ``show`` carries ``waiting_for``; terminal intents have none."""
     env = {"PROOFQUEUE_STORE": store}
     _queue(store, ["wf-1"])
-    row = cli_json(env, "list")[0]
-    shown = cli_json(env, "show", "wf-1")
+    row = cli_json_here(env, "list")[0]
+    shown = cli_json_here(env, "show", "wf-1")
     assert row["waiting_for"].startswith("next attempt at ")
     assert shown["waiting_for"] == row["waiting_for"]
     cli(env, "cancel", "wf-1", "--reason", "not needed", "--operator", "ops")
-    assert cli_json(env, "list")[0]["waiting_for"] is None
+    assert cli_json_here(env, "list")[0]["waiting_for"] is None
     assert json.loads(cli(env, "workers", "--json").stdout) == []
