@@ -4,7 +4,8 @@ Each round lets the breaker tick, reads the views once (``Views.work``), then ha
 reads of submitted jobs and due attempts to a pool of at most ``concurrency`` calls in
 flight. While the breaker is DEGRADED nothing is sent; while RECOVERING only its probes are.
 The views are brought up to date by the leading worker (the first live one), in a thread
-of its own as the log grows; the others catch up once every ``CATCH_UP_S`` as a fallback.
+of its own as the log grows; another catches up itself only when the views stood still for
+``CATCH_UP_S`` while the log grew (the leader is gone or paused).
 
 Work is partitioned: every intent falls in one of 16 slots (the first hex digit of its id),
 and the live workers, sorted by name, share the slots out (``queries.slots_of``). A worker
