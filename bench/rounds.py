@@ -71,9 +71,9 @@ def worker_rounds(store: str, rounds: int, calls: int) -> dict[str, Any]:
                 views.work(parts.clock(), 4 * WIDTH, slots)
 
             results[f"queries_{name}"] = _time(queries, rounds)
-            results[f"due_rows_{name}"] = len(views.due(parts.clock(), 4 * WIDTH, slots))
-            results[f"due_{name}"] = _time(
-                lambda slots=slots: views.due(parts.clock(), 4 * WIDTH, slots), rounds
+            results[f"due_rows_{name}"] = len(views.work(parts.clock(), 4 * WIDTH, slots).due)
+            results[f"work_{name}"] = _time(
+                lambda slots=slots: views.work(parts.clock(), 4 * WIDTH, slots), rounds
             )
         results["health"] = _time(pq.health, calls)
         results["count_calls"] = _time(pq.counts, calls)

@@ -691,9 +691,9 @@ def rounds_figure(r: Runner) -> list[Row]:
             f"9 rounds run {run + 1}: "
             + "; ".join(
                 f"{key} p50 {got[key]['p50_ms']:.2f} ms, p99 {got[key]['p99_ms']:.2f} ms"
-                for key in (*keys, "due_all", "due_quarter")
+                for key in (*keys, "work_all", "work_quarter")
             )
-            + f"; due answered {got['due_rows_all']} / {got['due_rows_quarter']} rows;"
+            + f"; work read {got['due_rows_all']} / {got['due_rows_quarter']} due rows;"
             f" vendor calls {got['vendor_calls']}"
         )
     size = f"{sum(counts.values()):,} queued" if counts else f"{r.plan.large:,}"
@@ -883,8 +883,8 @@ def method(plan: Plan, runs: int) -> list[str]:
         " with the vendor held (`pq.hold_vendor`); a `Worker` built as `pq.run_worker`"
         f" builds it (8 in flight), {plan.rounds} timed `worker.step(pool, 8)` rounds after"
         " 5 untimed; then a round's queries timed as one (`views.catch_up()`,"
-        " `views.submitted(1000, slots)`, `views.claimed(1000, slots)`, `views.due(now,"
-        " 32, slots)`) with all 16 slots and with the 4 slots of the first of 4 workers;"
+        " `views.work(now, 32, slots)`: the jobs to follow, the claims and 32 due intents"
+        " in one read) with all 16 slots and with the 4 slots of the first of 4 workers;"
         " then 50 calls each of `pq.health()` and `pq.counts()` (each catches up first).",
         f"10: the {plan.large:,}-intent log of 5 (built here if 5 did not run), copied;"
         f" {plan.list_calls} timed requests per fragment per run (after 5 untimed) through"

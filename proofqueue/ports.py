@@ -223,16 +223,10 @@ class Views(Protocol):
         """How far the views are: their position and the log's last notification id."""
         ...
 
-    def due(self, now: datetime, limit: int, slots: Sequence[str] | None = None) -> list[str]: ...
-
-    def claimed(self, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, int]]: ...
-
-    def submitted(
-        self, limit: int, slots: Sequence[str] | None = None
-    ) -> list[tuple[str, str]]: ...
-
     def work(self, now: datetime, due_limit: int, slots: Sequence[str] | None = None) -> Work:
-        """``submitted``, ``claimed`` and at most ``due_limit`` of ``due``, in one read."""
+        """What a round may take up, in one read: jobs to follow and claimed attempts (up to
+        a thousand each) and at most ``due_limit`` due intents, oldest first, each within
+        ``slots`` (None: all)."""
         ...
 
     def beat(

@@ -29,15 +29,6 @@ class LiveViews:
     def progress(self) -> tuple[int, int]:
         return self.projector.progress()
 
-    def due(self, now: datetime, limit: int, slots: Sequence[str] | None = None) -> list[str]:
-        return queries.due(self.db, now, limit, slots)
-
-    def claimed(self, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, int]]:
-        return queries.claimed(self.db, limit, slots)
-
-    def submitted(self, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, str]]:
-        return queries.submitted(self.db, limit, slots)
-
     def work(self, now: datetime, due_limit: int, slots: Sequence[str] | None = None) -> Work:
         return queries.work(self.db, now, due_limit, slots)
 

@@ -186,16 +186,6 @@ def due(db: ViewDB, now: datetime, limit: int, slots: Sequence[str] | None = Non
     return [r["request_id"] for r in db.query(*_due(now, limit, slots))]
 
 
-def claimed(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, int]]:
-    """(request_id, version) of open intents whose attempt is claimed, in the given slots."""
-    return [(r["request_id"], int(r["version"])) for r in db.query(*_claimed(limit, slots))]
-
-
-def submitted(db: ViewDB, limit: int, slots: Sequence[str] | None = None) -> list[tuple[str, str]]:
-    """(request_id, job_id) of submitted intents, in the given slots."""
-    return [(r["request_id"], r["job_id"]) for r in db.query(*_submitted(limit, slots))]
-
-
 def work(
     db: ViewDB, now: datetime, due_limit: int, slots: Sequence[str] | None = None, limit: int = 1000
 ) -> Work:
