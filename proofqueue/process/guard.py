@@ -191,6 +191,7 @@ class BreakerGuard:
             self._flushes += 1
             prune = self._flushes % 1000 == 1
             since = self._machine.ok_since
+            read_in = self._machine.since  # the state whose window is read
         try:
             with self.db.transaction(soft=True) as cur:  # counts only: no fsync
                 shared.record_calls(cur, self.vendor, pending.calls, pending.failures)
@@ -202,6 +203,11 @@ class BreakerGuard:
                 self._pending = self._pending.plus(pending.calls, pending.failures)
             raise
         with self._lock:
+            if self._machine.since != read_in:
+                # The breaker moved while the window was read (a probe's answer took it
+                # back to OK, say): what was read is the window of the state it left. Judged
+                # against the new state it would trip again on the outage's own failures.
+                return self._shared
             self._shared = seen
             # Calls of other processes may have tipped the shared window: judge it now.
             total = seen.plus(self._pending.calls, self._pending.failures)
