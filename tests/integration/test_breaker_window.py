@@ -13,15 +13,20 @@ from proofqueue.projections import shared
 from proofqueue.testing import FakeVendor
 
 
+def _trip_and_wait_out(guard: Any) -> None:
+    """10 failed calls trip the breaker; its open period (0.5 s) then runs out."""
+    for _ in range(10):
+        guard.record(failed=True, duration_s=0.1)
+    guard.flush()
+    assert guard.sync() == BreakerState.DEGRADED
+    time.sleep(0.6)
+
+
 def test_a_breaker_back_to_ok_is_not_tripped_again_by_the_outages_failures(store: str) -> None:
     settings = Settings(store=store, breaker=BreakerPolicy(open_s=0.5))
     with ProofQueue(settings, vendor=FakeVendor()) as pq:
         guard = pq.parts.guard
-        for _ in range(10):
-            guard.record(failed=True, duration_s=0.1)
-        guard.flush()
-        assert guard.sync() == BreakerState.DEGRADED
-        time.sleep(0.6)
+        _trip_and_wait_out(guard)
         assert guard.sync() == BreakerState.RECOVERING  # this process probes
         for _ in range(2):
             assert guard.admit()
@@ -45,11 +50,7 @@ def test_a_breaker_that_recovers_while_its_window_is_read_is_not_tripped_by_that
     settings = Settings(store=store, breaker=BreakerPolicy(open_s=0.5))
     with ProofQueue(settings, vendor=FakeVendor()) as pq:
         guard = pq.parts.guard
-        for _ in range(10):
-            guard.record(failed=True, duration_s=0.1)
-        guard.flush()
-        assert guard.sync() == BreakerState.DEGRADED
-        time.sleep(0.6)
+        _trip_and_wait_out(guard)
         assert guard.sync() == BreakerState.RECOVERING
         assert guard.admit()
         guard.record(failed=False, duration_s=0.1)  # the first probe passed
