@@ -27,9 +27,9 @@ from eventsourcing.persistence import (
     StoredEvent,
     find_id_convertor,
 )
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
-from proofqueue.adapters import fast_decode
+from proofqueue.adapters import fast_decode, fast_encode
 from proofqueue.domain.chained import ChainedAggregate
 
 
@@ -139,6 +139,34 @@ def _check_shape(cls: Any, state: dict[str, Any], stored: StoredEvent) -> None:
 class StrictMapper(Mapper[uuid.UUID]):
     """The default mapper, plus: any failure to decode, or a decoded event that is not
     exactly what its class declares, raises DamagedEvent."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        """eventsourcing's ``Mapper.to_stored_event``, the usual state encoded by msgspec
+        (``fast_encode``) when the transcoder is the standard one."""
+        if "_fast_encode" not in self.__dict__:
+            names = getattr(self.transcoder, "names", {})
+            self.__dict__["_fast_encode"] = type(self.transcoder) is JSONTranscoder and (
+                type(names.get("datetime_iso")) is DatetimeAsISO
+            )
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        encoded = fast_encode.encode(state) if self.__dict__["_fast_encode"] else None
+        if encoded is None:
+            encoded = self.transcoder.encode(state)
+        if self.compressor:
+            encoded = self.compressor.compress(encoded)
+        if self.cipher:
+            encoded = self.cipher.encrypt(encoded)
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(domain_event)),
+            state=encoded,
+        )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         plans: dict[str, fast_decode.Plan | None] | None = self.__dict__.get("_plans")

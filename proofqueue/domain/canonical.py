@@ -10,9 +10,31 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from proofqueue.domain.errors import InvalidInput
+
+_fast: Callable[[Any], bytes] | None
+try:  # the same bytes, several times faster, when installed (the ``fast`` extra)
+    from msgspec.json import Encoder
+
+    _fast = Encoder(order="sorted").encode
+except ImportError:  # pragma: no cover  (the standard library's encoder only)
+    _fast = None
+
+
+def _floatless(value: Any) -> bool:
+    """Whether ``value`` is built of str, int, bool, None, dicts, lists and tuples only (no
+    float, no subclass): where msgspec writes what the standard library writes, as long as
+    the text is printable ASCII. Both write a float's same digits, but not always in the
+    same form (1e-05 against 0.00001), so floats go to the standard library."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(item) is str or _floatless(item) for item in value.values())
+    if kind is list or kind is tuple:
+        return all(type(item) is str or _floatless(item) for item in value)
+    return kind is str or kind is int or kind is bool or value is None
 
 
 def canonical(value: Any) -> bytes:
@@ -22,7 +44,18 @@ def canonical(value: Any) -> bytes:
 
 
 def encode_checked(value: Any) -> bytes:
-    """The canonical encoding of a value ``check_json`` has already accepted."""
+    """The canonical encoding of a value ``check_json`` has already accepted (no NaN,
+    infinity or type outside JSON's: msgspec would encode those where the standard library
+    refuses them)."""
+    if _fast is not None and _floatless(value):
+        try:
+            encoded = _fast(value)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the standard library escapes it
+        else:
+            # Only printable ASCII: nothing either would escape differently.
+            if encoded.isascii() and b"\x7f" not in encoded:
+                return encoded
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
     ).encode("ascii")

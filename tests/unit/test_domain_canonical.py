@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofqueue.domain.canonical import canonical, check_json
+from proofqueue.domain import canonical as canonical_module
+from proofqueue.domain.canonical import canonical, check_json, encode_checked
 from proofqueue.domain.errors import InvalidInput
 
 json_values = st.recursive(
@@ -196,3 +197,55 @@ def test_absurdly_deep_nesting_is_refused_not_a_recursion_error() -> None:
         value = [value]
     with pytest.raises(InvalidInput, match="nested too deeply"):
         canonical(value)
+
+
+def _standard(value: Any) -> bytes:
+    """The canonical encoding as the standard library writes it (the definition)."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
+
+
+# Strings where msgspec and the standard library part ways, and keys in every order.
+_tricky_text = st.sampled_from(
+    ["", "\x00", "\x1f", "\x7f", "\n\t\b\f\r", "é", "\u2028", "😀", "\ud800", "a:1.5",
+     "[2e5", ",-3.0", "26e8", '"', "\\", "/", "B", "_", "a-", "a_"]
+)  # fmt: skip
+_tricky_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**63 - 2, max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([0.0, -0.0, 1e16, 1e-5, 1e-7, 5e-324, 1e308, 0.1, 123456789.0])
+    | st.text()
+    | _tricky_text,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=6) | _tricky_text, inner, max_size=4)
+    ),
+    max_leaves=16,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_tricky_values)
+def test_the_fast_encoder_writes_the_standard_librarys_bytes(value: Any) -> None:
+    try:
+        expected = _standard(value)
+    except UnicodeEncodeError:  # a lone surrogate: JSON text cannot hold it as UTF-8
+        expected = None
+    if expected is not None:
+        assert encode_checked(value) == expected
+
+
+def test_the_fast_encoder_is_in_use_and_defers_where_it_would_differ() -> None:
+    """Without msgspec this module encodes with the standard library only; with it, plain
+    values take the fast path, and floats and subclasses do not."""
+    if canonical_module._fast is None:
+        pytest.skip("msgspec is not installed (the `fast` extra): no fast path to check")
+    assert canonical_module._floatless({"a": [1, "x", None, True, ("y", {"b": 2})]})
+    text = type("Text", (str,), {})
+    for differing in ({"a": 1e-05}, [1.5], 2.0, {"a": [{"b": -0.0}]}, {"a": text("x")}):
+        assert not canonical_module._floatless(differing)

@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from proofqueue.adapters import fast_encode
 from proofqueue.adapters import mapper as strict
 from proofqueue.adapters.mapper import StrictMapper
 from proofqueue.domain.intent import Intent
@@ -207,3 +208,58 @@ def test_the_usual_event_takes_the_fast_path_once_its_shape_is_known(
     monkeypatch.setattr(StrictMapper, "_decode", general)
     events = [mapper.to_domain_event(stored) for stored in _stored()]
     assert [type(event).__name__ for event in events] == ["Queued", "AttemptStarted"]
+
+
+def _queued(params: dict[str, Any]) -> Any:
+    intent = Intent.queue(
+        request_id="r-1", actor="agent-7", target="0xP/logo", params_public=params,
+        params_sealed=None, params_plain=params, params_digest="0" * 64, max_attempts=3,
+        deadline=NOW + timedelta(days=1), now=NOW,
+    )  # fmt: skip
+    return intent.collect_events()[0]
+
+
+def _written_by_the_transcoder(mapper: StrictMapper, event: Any) -> StoredEvent:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(fast_encode, "encode", lambda state: None)
+        return mapper.to_stored_event(event)
+
+
+_encodable = st.recursive(
+    _leaves | st.sampled_from(["\x00", "\x7f", "é", "\u2028", "😀", 1e-05, -0.0, 1e16]),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.tuples(inner, inner),
+        st.dictionaries(st.text(max_size=3) | st.sampled_from(["_type_", "_data_"]), inner),
+    ),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(st.text(max_size=4), _encodable, max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_an_event_written_by_the_fast_path_reads_back_as_the_transcoders_does(
+    params: dict[str, Any],
+) -> None:
+    """The same event, and the same JSON value as the transcoder writes (the bytes may
+    differ only in how a float is spelled), whatever the params hold."""
+    mapper = _mapper()
+    event = _queued(params)
+    fast = mapper.to_stored_event(event)
+    slow = _written_by_the_transcoder(mapper, event)
+    assert (fast.originator_id, fast.originator_version, fast.topic) == (
+        slow.originator_id, slow.originator_version, slow.topic,
+    )  # fmt: skip
+    assert json.loads(fast.state) == json.loads(slow.state)
+    assert _outcome(_mapper(), fast) == _outcome(_mapper(), slow)
+
+
+def test_the_fast_path_writes_the_usual_event_and_leaves_the_unusual_to_the_transcoder() -> None:
+    if fast_encode._encode is None:
+        pytest.skip("msgspec is not installed (the `fast` extra): no fast path to check")
+    event = _queued({"n": 1, "x": [1.5, "é", None]})
+    state = {k: v for k, v in vars(event).items() if not k.startswith("originator_")}
+    assert fast_encode.encode(state) is not None
+    for unusual in (float("nan"), {1: "int key"}, {"d": NOW}, uuid.uuid4(), {"s": {1, 2}}):
+        assert fast_encode.encode({**state, "params_plain": unusual}) is None
+    assert fast_encode.encode({"a": "\ud800"}) is None  # the transcoder names it
