@@ -6,11 +6,13 @@ validated, sanitized and sealed on the loop (CPU only: a fraction of a milliseco
 in slices of at most ``SLICE_S`` between which the loop serves others, so a burst of
 submits never holds the loop, and no thread fights the loop for the interpreter meanwhile.
 The group is then saved in one commit off the loop (``usecases.batch.record_prepared``: one
-bad item fails only itself), while the loop prepares the next group: with nothing being
-saved, half of what waits is taken, so a steady stream keeps one save and one preparation
-under way together. A caller that is cancelled stops waiting at once; its item,
-once handed in, is recorded all the same (a submit is idempotent by request_id, so a caller
-unsure whether it went through submits it again).
+bad item fails only itself), while the loop prepares what arrived meanwhile. A group takes
+everything that waits: a save that runs beside a busy loop takes the interpreter back after
+each store call only once the loop yields it (up to its switch interval, 5 ms), so saving
+half while preparing the other half left the loop idle 41% of the time against 31%, and
+made 15-20% fewer submits a second (50 callers, SQLite file). A caller that is cancelled
+stops waiting at once; its item, once handed in, is recorded all the same (a submit is
+idempotent by request_id, so a caller unsure whether it went through submits it again).
 """
 
 from __future__ import annotations
@@ -102,10 +104,7 @@ class GroupCommit:
                 if fresh and self._window_s > 0 and len(self._pending) < MAX_GROUP:
                     await asyncio.sleep(self._window_s)
                 fresh = False
-                # With no save under way, take half: the other half is prepared on the loop
-                # while this one is saved (the store releases the interpreter while it writes).
-                size = len(self._pending) if saving else (len(self._pending) + 1) // 2
-                group = self._pending[: min(size, MAX_GROUP)]
+                group = self._pending[:MAX_GROUP]
                 del self._pending[: len(group)]
                 prepared = await self._prepared(group)
                 if saving is not None:
