@@ -23,10 +23,9 @@ from eventsourcing.persistence import IntegrityError, Mapper, Notification, Reco
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, EnvType
 
-from proofqueue.adapters import loading, scan
+from proofqueue.adapters import loading, scan, sqlite_insert
 from proofqueue.adapters.grouping import GroupCommit
 from proofqueue.adapters.mapper import DamagedEvent, StrictMapper, _reason, check_shape
-from proofqueue.adapters.sqlite_insert import chunked_insert
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
 from proofqueue.domain.chained import ChainedAggregate, event_fields
 from proofqueue.domain.errors import IntentNotFound, TrailDamaged
@@ -82,11 +81,12 @@ class IntentLog(Application[Any]):
         """eventsourcing's recorder; on SQLite, a stored originator id that is not a UUID
         (a damaged row) is handed on as its text, so that one such row is named as a
         damaged event instead of making every page of the log that holds it unreadable,
-        and several events go in with one statement (``sqlite_insert``)."""
+        and the events of a save go in with one statement (``sqlite_insert``)."""
         recorder = super().construct_recorder()
         if isinstance(recorder, SQLiteApplicationRecorder):
-            insert = chunked_insert(recorder, recorder._insert_events)
-            setattr(recorder, "_insert_events", insert)  # noqa: B010
+            setattr(recorder, "_insert_events", sqlite_insert.chunked(recorder))  # noqa: B010
+            insert = sqlite_insert.one_statement(recorder, recorder.insert_events)
+            setattr(recorder, "insert_events", insert)  # noqa: B010
         convert = getattr(recorder, "convert_originator_id", None)
         if callable(convert):
 
