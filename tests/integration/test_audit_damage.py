@@ -6,10 +6,13 @@ error" (found by the outside audit)."""
 from __future__ import annotations
 
 import re
+import time
 
 from click.testing import CliRunner, Result
 
+from proofqueue import ProofQueue, Settings
 from proofqueue.entrypoints.cli import main
+from proofqueue.testing import FakeVendor
 from tests.integration.helpers import Clock, RawStore, make_trail, open_queue
 
 
@@ -86,3 +89,26 @@ def test_a_blanked_state_is_named_and_the_rest_goes_on(sqlite_store: str) -> Non
         assert len(ran.stderr.strip().splitlines()) <= 1, ran.stderr
     assert cli(sqlite_store, "show", "order-b").exit_code == 0
     assert cli(sqlite_store, "replay", "--check").exit_code == 0
+
+
+def test_the_worker_buys_the_others_past_a_state_stored_as_text(sqlite_store: str) -> None:
+    vendor = FakeVendor()
+    settings = Settings(store=sqlite_store, idle_s=0.02, poll_s=0.05, poll_cap_s=0.1)
+    with ProofQueue(settings, vendor=vendor) as pq:
+        for rid in ("t-1", "t-2", "t-3"):
+            pq.record(rid, actor="agent", target="0xP/logo", params={"n": rid})
+        raw = RawStore(sqlite_store)
+        raw.execute(
+            "UPDATE {events} SET state = replace(state, '\"agent\"', '\"agenu\"')"
+            " WHERE originator_id = ?",
+            (raw.originator("t-2"),),
+        )
+        until = time.monotonic() + 15
+        with pq.worker(concurrency=4):
+            while time.monotonic() < until and not (
+                vendor.jobs_for("t-1") and vendor.jobs_for("t-3")
+            ):
+                time.sleep(0.05)
+    assert vendor.jobs_for("t-1")
+    assert vendor.jobs_for("t-3")
+    assert not vendor.jobs_for("t-2")
