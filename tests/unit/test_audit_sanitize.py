@@ -1,12 +1,12 @@
 """Secret shapes the outside audit found the sanitizer letting through: a secret name=value
 at the start of a text or after white space (a form body's first field, an env file's
-line)."""
+line), and a card number written as a float (``4111111111111111.0``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from proofqueue.domain.sanitize import REDACTED, redact_text, sanitize
+from proofqueue.domain.sanitize import REDACTED, redact_text, sanitize, secret_values
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,16 @@ def test_a_bare_secret_name_value_pair_is_redacted(text: str, shown: str) -> Non
 )
 def test_ordinary_name_value_pairs_are_kept(text: str) -> None:
     assert redact_text(text) == text
+
+
+@pytest.mark.parametrize("number", [4111111111111111.0, 5555555555554444.0, 378282246310005.0])
+def test_a_card_number_written_as_a_float_is_redacted(number: float) -> None:
+    public, paths = sanitize({"card": number})
+    assert public == {"card": REDACTED}
+    assert paths == ["params.card"]
+    assert secret_values({"card": number})  # a vendor's echo of it is redacted too
+
+
+@pytest.mark.parametrize("number", [4111111111111111.5, 4111111111111112.0, 1.5, 1e300])
+def test_floats_that_are_not_card_numbers_are_kept(number: float) -> None:
+    assert sanitize({"n": number}) == ({"n": number}, [])
