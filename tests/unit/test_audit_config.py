@@ -1,0 +1,23 @@
+"""Configuration mistakes the outside audit found answered as "unexpected error" (exit 1)
+instead of one ``proofqueue:`` line and exit 2: a PostgreSQL URL whose host is a broken
+IPv6 literal (``urlsplit`` raises on it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from proofqueue.adapters.store import check_store
+from proofqueue.domain.errors import ConfigurationError
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://u:SECRETPW@[::1/db", "postgresql://u:SECRETPW@[::1", "postgres://[x]:5/db"],
+)
+def test_a_postgresql_url_with_a_broken_ipv6_host_is_a_configuration_error(url: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        check_store(url)  # what every command and ProofQueue(...) run before opening
+    message = str(caught.value)
+    assert "PROOFQUEUE_STORE" in message
+    assert "SECRETPW" not in message
+    assert "\n" not in message
