@@ -134,6 +134,17 @@ class Settings(BaseModel):
             check_vendor_url(value)
         return value
 
+    @field_validator("vendor_api_key")
+    @classmethod
+    def _header_safe(cls, value: SecretStr | None) -> SecretStr | None:
+        key = value.get_secret_value() if value is not None else ""
+        if key and not (key.isascii() and key.isprintable()):
+            raise ConfigurationError(
+                f"{PREFIX}VENDOR_API_KEY must be printable ASCII (it is sent as the x-api-key"
+                " header); check it for a line break or another control character"
+            )
+        return value
+
     @field_validator("retry", "breaker")
     @classmethod
     def _policy_makes_sense(cls, value: RetryPolicy | BreakerPolicy) -> RetryPolicy | BreakerPolicy:

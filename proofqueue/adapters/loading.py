@@ -112,7 +112,7 @@ def _select(recorder: Any, keys: list[uuid.UUID]) -> list[StoredEvent]:
             originator_id=convert(row["originator_id"]),
             originator_version=row["originator_version"],
             topic=row["topic"],
-            state=bytes(row["state"]),
+            state=row["state"],  # bytes; TEXT or NULL (a damaged row) the mapper converts or names
         )
         for row in rows
     ]

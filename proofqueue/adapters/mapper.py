@@ -33,6 +33,19 @@ from proofqueue.adapters import fast_decode, fast_encode
 from proofqueue.domain.chained import ChainedAggregate
 
 
+def stored_bytes(state: object) -> bytes | None:
+    """A stored state as bytes: SQLite gives TEXT back as ``str`` (its string functions,
+    ``replace`` for one, turn a BLOB into TEXT) and a memoryview or bytearray as they are;
+    None when it holds no bytes at all (NULL, a number)."""
+    if type(state) is bytes:
+        return state
+    if isinstance(state, str):
+        return state.encode("utf-8", "surrogatepass")
+    if isinstance(state, bytearray | memoryview):
+        return bytes(state)
+    return None
+
+
 class DamagedEvent(ValueError):
     """A stored event that cannot be read back, or that breaks its aggregate's chain."""
 
@@ -169,6 +182,8 @@ class StrictMapper(Mapper[uuid.UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        if type(stored_event.state) is not bytes:
+            stored_event = _with_bytes(stored_event)
         plans: dict[str, fast_decode.Plan | None] | None = self.__dict__.get("_plans")
         topic = stored_event.topic
         found = plans[topic] if plans is not None and topic in plans else self._plan(topic)
@@ -292,6 +307,17 @@ class StrictMapper(Mapper[uuid.UUID]):
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", event_state)
         return event
+
+
+def _with_bytes(stored: StoredEvent) -> StoredEvent:
+    state = stored_bytes(stored.state)
+    if state is None:
+        raise DamagedEvent(
+            stored.originator_id,
+            stored.originator_version,
+            "its state is missing (NULL or not bytes)",
+        )
+    return StoredEvent(stored.originator_id, stored.originator_version, stored.topic, state)
 
 
 def _reason(exc: BaseException) -> str:

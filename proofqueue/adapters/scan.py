@@ -11,6 +11,8 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
+from proofqueue.adapters.mapper import stored_bytes
+
 
 def _run(recorder: Any, text: str, params: tuple[Any, ...]) -> Any:
     """The rows of one read of the events table: ``{table}`` and ``{nid}`` (its notification
@@ -52,7 +54,7 @@ def by_aggregate(recorder: Any, page: int = 1000) -> Iterator[Notification]:
                 originator_id=convert(row["originator_id"]),
                 originator_version=row["originator_version"],
                 topic=row["topic"],
-                state=bytes(row["state"]),
+                state=stored_bytes(row["state"]) or b"",  # damage is the mapper's to name
             )
         if len(rows) < page:
             return

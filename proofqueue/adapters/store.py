@@ -198,13 +198,14 @@ def eventsourcing_env(store: str) -> dict[str, str]:
 def _postgres_env(store: str) -> dict[str, str]:
     """The eventsourcing settings of a postgresql:// URL, refusing a malformed one."""
     shown = redact_store(store)
-    parts = urlsplit(store)
     try:
+        parts = urlsplit(store)
         port = parts.port
-    except ValueError:
-        raise ConfigurationError(
-            f"{VARIABLE} {shown!r}: the port is not a number from 1 to 65535"
-        ) from None
+    except ValueError as exc:
+        problem = "the port is not a number from 1 to 65535"
+        if "IPv6" in str(exc):
+            problem = "the host's [IPv6 address] is malformed"
+        raise ConfigurationError(f"{VARIABLE} {shown!r}: {problem}") from None
     if not parts.hostname or not parts.path.strip("/") or not parts.username:
         raise ConfigurationError(
             f"{VARIABLE} {shown!r}: expected postgresql://user:password@host:port/dbname"

@@ -61,7 +61,9 @@ class Tail:
 def digest(note: Any) -> str:
     """A digest of one stored event: its aggregate, version, topic and stored state."""
     head = f"{aggregate_key(note.originator_id)}|{int(note.originator_version)}|{note.topic}|"
-    return hashlib.sha256(head.encode() + bytes(note.state)).hexdigest()[:32]
+    state = note.state  # bytes, or what a damaged SQLite row holds instead (TEXT, NULL)
+    raw = state if isinstance(state, bytes) else str(state).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(head.encode() + raw).hexdigest()[:32]
 
 
 def tail_of(note: Any) -> Tail:

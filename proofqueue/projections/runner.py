@@ -197,7 +197,7 @@ class Projector:
                 originator_id=r["originator_id"],
                 originator_version=r["originator_version"],
                 topic=r["topic"],
-                state=bytes(r["state"]),
+                state=r["state"],  # bytes; NULL (a damaged row) the mapper names
             )
             for r in rows
         ]

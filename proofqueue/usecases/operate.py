@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,20 @@ from proofqueue.ports import Found, Job, LookupUnsupported
 from proofqueue.usecases import reads
 
 BULK_PAGE = 1000
+# Terminal control (ESC sequences clear or rewrite an operator's screen when the trail is
+# shown), other C0/C1 controls and lone surrogates: refused in a reason or an operator name.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _reason(reason: object) -> str:
+    """A reason as the trail may record it, or InvalidInput naming what is wrong."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("reason", "must not be empty")
+    if len(reason) > 500:
+        raise InvalidInput("reason", "at most 500 characters")
+    if _CONTROL.search(reason):
+        raise InvalidInput("reason", "must not contain control characters")
+    return reason
 
 
 def retry(
@@ -30,6 +45,8 @@ def retry(
     """Attempt now, with the retry budget re-armed; a FAILED intent is reopened when the
     vendor holds no job for it (looked up first when an attempt may have reached it)."""
     who = operator_name(operator)
+    if reason is not None:
+        reason = _reason(reason)
     intent = parts.log.intent(request_id)
     if intent.status == Status.FAILED:
         return _reopen(parts, intent, who, reason or f"reopened by {who}")
@@ -46,10 +63,7 @@ def retry(
 def cancel(parts: Components, request_id: str, reason: str, operator: str | None) -> Receipt:
     """Fail an intent the vendor holds no job for."""
     who = operator_name(operator)
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("reason", "must not be empty")
-    if len(reason) > 500:
-        raise InvalidInput("reason", "at most 500 characters")
+    reason = _reason(reason)
     intent = parts.log.intent(request_id)
     if intent.ambiguous and intent.status in (Status.QUEUED, Status.RETRYING):
         job = _look_up(parts, intent, "cancel")  # an attempt may have bought it already
@@ -146,16 +160,15 @@ def operator_name(operator: str | None) -> str:
             operator = "unknown"
     if not isinstance(operator, str) or not operator.strip() or len(operator) > 200:
         raise InvalidInput("operator", "must be 1-200 characters")
+    if _CONTROL.search(operator) or any(ch in operator for ch in "\t\n\r"):
+        raise InvalidInput("operator", "must not contain control characters")
     return operator.strip()
 
 
 def hold_vendor(parts: Components, reason: str, operator: str | None) -> None:
     """Hold every call to the vendor until released (recorded with the operator's name)."""
     who = operator_name(operator)
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("reason", "must not be empty")
-    if len(reason) > 500:
-        raise InvalidInput("reason", "at most 500 characters")
+    reason = _reason(reason)
     _need_vendor(parts, "hold")
     parts.guard.hold(operator=who, reason=" ".join(reason.split()))
 

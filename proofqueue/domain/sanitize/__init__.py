@@ -95,6 +95,14 @@ def _scalar_secrets(value: Any) -> Iterable[str]:
         yield str(value)
 
 
+def _is_card_float(value: float) -> bool:
+    """A card number written as a float (``4111111111111111.0``, ``4.111111111111111e15``)."""
+    if not (10**12 <= value < 10**20 and value.is_integer()):
+        return False
+    digits = str(int(value))
+    return _redact_cards(digits) != digits
+
+
 def secret_values(params: Mapping[str, Any]) -> set[str]:
     """Every scalar held under a secret-looking key or named secret by a sibling, and every
     secret-looking part of a string, as text (to redact vendor echoes)."""
@@ -121,6 +129,8 @@ def secret_values(params: Mapping[str, Any]) -> set[str]:
                     walk(item)
         elif isinstance(value, str):
             in_text(value)
+        elif isinstance(value, float) and _is_card_float(value):
+            found.add(str(value))
 
     walk(params)
     return {s for s in found if len(s) >= 3}
@@ -168,6 +178,9 @@ def sanitize(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
             if shown_number != str(value):
                 paths.append(path)
                 return REDACTED
+        if isinstance(value, float) and _is_card_float(value):
+            paths.append(path)
+            return REDACTED
         return value
 
     public = clean(params, "params")

@@ -53,6 +53,11 @@ _USERINFO = re.compile(
 )
 # name=value in a query string, a fragment or a form body: the value, if the name is secret.
 _QUERY_PARAM = re.compile(r"[?&#;](?P<name>[A-Za-z0-9_.\-\[\]%]+)=(?P<value>[^&#;\s\"'<>\\]+)")
+# name=value at the start of a text or after white space (a form body's first field, a line
+# of an env file, prose): the value, if the name is a secret key.
+_BARE_PAIR = re.compile(
+    r"(?:^|(?<=\s))(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{0,63})=(?P<value>[^=&#;\s\"'<>\\][^&#;\s\"'<>\\]*)"
+)
 # "name": "value" / 'name': 'value' / name="value" (JSON, Python reprs, kwargs, attributes).
 _QUOTED_PAIR = re.compile(
     r"(?P<q1>[\"'])(?P<name>[A-Za-z0-9_.\- ]{1,64})(?P=q1)\s*:\s*"
@@ -157,6 +162,9 @@ def _all_pattern_spans(text: str) -> list[Span]:
     spans = [m.span() for m in _SECRET_VALUE.finditer(text)]
     for m in _QUERY_PARAM.finditer(text):
         if _is_secret_param(m["name"]):
+            spans.append(m.span("value"))
+    for m in _BARE_PAIR.finditer(text):
+        if is_secret_key(m["name"]):
             spans.append(m.span("value"))
     for m in _QUOTED_PAIR.finditer(text):
         if m["name"] is not None and is_secret_key(m["name"]):

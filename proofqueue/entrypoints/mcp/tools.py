@@ -140,15 +140,15 @@ class Tools:
         self,
         ctx: Context,
         status: Annotated[
-            list[Status] | None,
-            Field(description="only these statuses (default: every status)"),
+            list[Status] | Status | None,
+            Field(description="only this status, or these statuses (default: every status)"),
         ] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="at most this many")] = 100,
     ) -> IntentList:
         """The operator list of intents, queued and retrying first, each with why it waits.
         Operators and auditors only."""
         self._caller(ctx, Action.LIST)
-        wanted = [s.value for s in status or ()]
+        wanted = [s.value for s in ([status] if isinstance(status, Status) else status or ())]
         with refusals():
             rows = await self.pools.short(self.pq.list, status=wanted, limit=limit)
         return IntentList.of(rows)
