@@ -21,7 +21,11 @@ MAX_TARGET = 512
 
 _REQUEST_ID = re.compile(r"[\x21-\x7e]{1,255}")
 _SPACE = re.compile(r"\s")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0/C1 controls, line and paragraph separators, and the bidirectional controls that make
+# text show in another order than it is stored (embeddings, overrides, isolates, marks).
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
+)
 
 
 def _plain_text(value: str, field: str, limit: int) -> str:

@@ -24,8 +24,11 @@ from proofqueue.usecases import reads
 
 BULK_PAGE = 1000
 # Terminal control (ESC sequences clear or rewrite an operator's screen when the trail is
-# shown), other C0/C1 controls and lone surrogates: refused in a reason or an operator name.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# shown), other C0/C1 controls, lone surrogates and bidirectional controls (text shown in
+# another order than stored): refused in a reason or an operator name.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
+)
 
 
 def _reason(reason: object) -> str:

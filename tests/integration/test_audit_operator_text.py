@@ -9,7 +9,7 @@ import pytest
 from proofqueue import InvalidInput
 from tests.integration.helpers import log_counts, open_queue
 
-HOSTILE = ["x\x1b[2J", "x\x1b]0;owned\x07", "x\x00y", "x\x9b31m", "x\x7f", "x\ud800"]
+HOSTILE = ["x\x1b[2J", "x\x1b]0;owned\x07", "x\x00y", "x\x9b31m", "x\x7f", "x\ud800", "x\u202ey"]
 
 
 @pytest.mark.parametrize("reason", HOSTILE)
