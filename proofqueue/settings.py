@@ -253,6 +253,10 @@ def check_vendor_url(url: str) -> None:
         ) from None
     if not parts.hostname:
         raise ConfigurationError(f"{PREFIX}VENDOR_URL {shown!r} has no host ({example})")
+    if any(ch.isspace() or not ch.isprintable() for ch in parts.hostname):
+        raise ConfigurationError(
+            f"{PREFIX}VENDOR_URL {shown!r}: the host holds white space or a control character"
+        )
 
 
 def check_policy(name: str, policy: RetryPolicy | BreakerPolicy) -> None:

@@ -149,6 +149,8 @@ def test_settings_given_by_keyword_are_refused_with_a_configuration_error(
         "http://vendor.example:99999",
         "ftp://buyer:hunter2@vendor.example",
         "vendor:hunter2@vendor.example",
+        "http://ven dor.example:8080",
+        "https://buyer:hunter2@ven\x00dor.example/acp",
     ],
 )
 def test_a_vendor_url_that_is_not_http_or_https_is_refused_without_its_credentials(
