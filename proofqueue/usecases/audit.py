@@ -58,6 +58,7 @@ def show(parts: Components, request_id: str) -> Trail:
         stored = list(parts.log.events.get(intent.id, lte=intent.version))
     except Exception as exc:  # damaged since the intent was loaded: name the event
         seq = getattr(exc, "version", None)
+        seq = None if is_bad(seq) else seq  # a row with no position of its own
         reason = getattr(exc, "reason", None) or " ".join(str(exc).split())
         raise TrailDamaged(request_id, reason, seq) from None
     for event in stored:
