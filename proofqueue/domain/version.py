@@ -44,7 +44,8 @@ class BadVersion(int):
         if isinstance(value, str):
             return f"its version is the text {_short(value)}, not a whole number"
         if isinstance(value, bytes | bytearray | memoryview):
-            return f"its version is {len(value)} bytes of binary data, not a whole number"
+            size = f"{len(value)} byte" + ("" if len(value) == 1 else "s")
+            return f"its version is {size} of binary data, not a whole number"
         if isinstance(value, float):
             return f"its version is the real number {value!r}, not a whole number"
         if isinstance(value, int) and not isinstance(value, bool):

@@ -29,7 +29,7 @@ def test_a_whole_number_from_one_is_its_own_version(good: int) -> None:
         (2.5, "the real number 2.5"),
         (float(2**70), "the real number 1.1805916207174113e+21"),
         (None, "missing (NULL)"),
-        (b"\x02", "1 bytes of binary data"),
+        (b"\x02", "1 byte of binary data"),
         (0, "its version 0 is no position"),
         (-1, "its version -1 is no position"),
         (MAX_VERSION + 1, f"its version {MAX_VERSION + 1} is no position"),
