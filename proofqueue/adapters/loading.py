@@ -17,6 +17,8 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
+from proofqueue.adapters.versions import checked
+
 # At most this many aggregates in one statement.
 CHUNK = 500
 
@@ -72,7 +74,7 @@ def last_version(recorder: Any, key: uuid.UUID) -> int:
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(text, (key.hex,))
             row = cursor.fetchone()
-    return int(row["version"] or 0) if row else 0
+    return checked(row["version"]) if row and row["version"] is not None else 0
 
 
 def _select(recorder: Any, keys: list[uuid.UUID]) -> list[StoredEvent]:
@@ -110,7 +112,7 @@ def _select(recorder: Any, keys: list[uuid.UUID]) -> list[StoredEvent]:
     return [
         StoredEvent(
             originator_id=convert(row["originator_id"]),
-            originator_version=row["originator_version"],
+            originator_version=checked(row["originator_version"]),
             topic=row["topic"],
             state=row["state"],  # bytes; TEXT or NULL (a damaged row) the mapper converts or names
         )

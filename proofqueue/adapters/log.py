@@ -23,7 +23,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, Notification, Reco
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, EnvType
 
-from proofqueue.adapters import loading, scan, sqlite_insert
+from proofqueue.adapters import loading, scan, sqlite_insert, versions
 from proofqueue.adapters.grouping import GroupCommit
 from proofqueue.adapters.mapper import DamagedEvent, StrictMapper, _reason, check_shape
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
@@ -37,19 +37,23 @@ __all__ = ["DamagedEvent", "IntentLog", "StrictMapper", "check_shape"]
 
 
 def _chain_checked(
-    owner: type[ChainedAggregate],
+    owner: type[ChainedAggregate], *, prefix: bool = False
 ) -> Callable[[Any, Iterable[Any]], Any]:
     """A projector function for the repository: apply events in order, recomputing each
-    one's hash against the aggregate's proof head first."""
+    one's hash against the aggregate's proof head first.
+
+    A row whose stored version is no position (``BadVersion``) cannot say where it stood:
+    it is left out, and named at the position the trail misses (the first gap, or after
+    its last event; ``prefix``: a load up to a version known good, where only a gap is)."""
 
     def project(aggregate: Any, events: Iterable[Any]) -> Any:
-        for event in events:
+        unplaced: list[DamagedEvent] = []
+        stream = versions.placed(events, unplaced)
+        for event in stream:
             seq = (aggregate.version if aggregate is not None else 0) + 1
             key = event.originator_id
             if event.originator_version != seq:
-                raise DamagedEvent(
-                    key, seq, f"expected event {seq}, found {event.originator_version}"
-                )
+                raise DamagedEvent(key, seq, versions.missing(seq, event, stream, unplaced))
             if not type(event).__qualname__.startswith(owner.__name__ + "."):
                 raise DamagedEvent(key, seq, f"a {type(event).__qualname__} event is foreign here")
             prev = aggregate.proof_head if aggregate is not None else GENESIS
@@ -63,6 +67,9 @@ def _chain_checked(
                 aggregate = event.mutate(aggregate)
             except Exception as exc:  # a well-formed event that cannot apply: damage
                 raise DamagedEvent(key, seq, f"cannot be applied: {_reason(exc)}") from None
+        if unplaced and not prefix:
+            seq = (aggregate.version if aggregate is not None else 0) + 1
+            raise DamagedEvent(unplaced[0].originator_id, seq, unplaced[0].reason)
         return aggregate
 
     return project
@@ -79,10 +86,12 @@ class IntentLog(Application[Any]):
 
     def construct_recorder(self) -> Any:
         """eventsourcing's recorder; on SQLite, a stored originator id that is not a UUID
-        (a damaged row) is handed on as its text, so that one such row is named as a
+        (a damaged row) is handed on as its text, and a stored version that is no
+        position as a ``BadVersion`` (``versions``), so that one such row is named as a
         damaged event instead of making every page of the log that holds it unreadable,
         and the events of a save go in with one statement (``sqlite_insert``)."""
         recorder = super().construct_recorder()
+        versions.check_recorder(recorder)  # a damaged version: a BadVersion, named as such
         if isinstance(recorder, SQLiteApplicationRecorder):
             setattr(recorder, "_insert_events", sqlite_insert.chunked(recorder))  # noqa: B010
             insert = sqlite_insert.one_statement(recorder, recorder.insert_events)
@@ -118,7 +127,9 @@ class IntentLog(Application[Any]):
         if damaged.seq is not None and damaged.seq > 1:
             with contextlib.suppress(Exception):  # no good prefix: nothing to carry
                 damaged.last_good = self.repository.get(
-                    key, version=damaged.seq - 1, projector_func=_chain_checked(owner)
+                    key,
+                    version=damaged.seq - 1,
+                    projector_func=_chain_checked(owner, prefix=True),
                 )
         raise damaged
 

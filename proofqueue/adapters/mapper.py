@@ -31,6 +31,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from proofqueue.adapters import fast_decode, fast_encode
 from proofqueue.domain.chained import ChainedAggregate
+from proofqueue.domain.version import BadVersion
 
 
 def stored_bytes(state: object) -> bytes | None:
@@ -192,6 +193,9 @@ class StrictMapper(Mapper[uuid.UUID]):
             if event is not None:
                 return event
         key = stored_event.originator_id
+        if type(stored_event.originator_version) is not int:  # no position (versions.py)
+            bad = BadVersion(stored_event.originator_version)
+            raise DamagedEvent(key, bad, bad.reason)
         if not isinstance(key, uuid.UUID):
             try:
                 uuid.UUID(str(key))

@@ -12,6 +12,7 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from proofqueue.adapters.mapper import stored_bytes
+from proofqueue.adapters.versions import checked
 
 
 def _run(recorder: Any, text: str, params: tuple[Any, ...]) -> Any:
@@ -52,7 +53,7 @@ def by_aggregate(recorder: Any, page: int = 1000) -> Iterator[Notification]:
             yield Notification(
                 id=int(row["id"]),
                 originator_id=convert(row["originator_id"]),
-                originator_version=row["originator_version"],
+                originator_version=checked(row["originator_version"]),
                 topic=row["topic"],
                 state=stored_bytes(row["state"]) or b"",  # damage is the mapper's to name
             )
@@ -83,7 +84,7 @@ def events_at(recorder: Any, ids: Sequence[int]) -> dict[int, tuple[str, int]]:
         where, params = "{nid} IN (" + ", ".join("?" for _ in ids) + ")", tuple(ids)
     statement = "SELECT {nid} AS id, originator_id, originator_version FROM {table} WHERE "
     return {
-        int(row["id"]): (str(row["originator_id"]), int(row["originator_version"]))
+        int(row["id"]): (str(row["originator_id"]), checked(row["originator_version"]))
         for row in _run(recorder, statement + where, params)
     }
 

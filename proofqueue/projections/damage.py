@@ -10,6 +10,11 @@ worker neither claims nor follows it while it stays here.
 
 The rows are written in the same transaction that moves the views' position past the
 event, so a rebuild from the log (``replay``) records exactly the same rows.
+
+A row whose stored version is no position (``domain.version.BadVersion``: TEXT, NULL,
+0...) cannot say which event it was: it is named at its aggregate's next position, the
+one after the last event the views applied of it (where the trail now misses an event,
+as ``verify`` finds it too).
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from proofqueue.domain.version import BadVersion, checked
 from proofqueue.projections.store import Cursor, ViewDB
 
 log = logging.getLogger("proofqueue.views")
@@ -39,12 +45,18 @@ class Damaged:
     aggregate_id: str
     version: int
     reason: str
+    placed: bool = True  # False: its stored version is no position (``record`` places it)
 
 
 def of_note(note: Any, exc: BaseException) -> Damaged:
     reason = getattr(exc, "reason", None) or " ".join(str(exc).split()) or type(exc).__name__
+    version = checked(note.originator_version)
     return Damaged(
-        int(note.id), aggregate_key(note.originator_id), int(note.originator_version), reason[:300]
+        int(note.id),
+        aggregate_key(note.originator_id),
+        int(version),
+        reason[:300],
+        placed=not isinstance(version, BadVersion),
     )
 
 
@@ -58,7 +70,9 @@ def aggregate_key(originator_id: object) -> str:
 
 
 def record(cur: Cursor, found: Iterable[Damaged]) -> None:
-    for item in found:
+    """Record ``found``; the batch's heads (``pq_heads``) are written before, for those
+    to be placed."""
+    for item in _placed(cur, list(found)):
         cur.run(
             "INSERT INTO pq_damaged (notification_id, aggregate_id, version, reason)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (notification_id) DO NOTHING",
@@ -71,6 +85,23 @@ def record(cur: Cursor, found: Iterable[Damaged]) -> None:
             item.notification_id,
             item.reason,
         )
+
+
+def _placed(cur: Cursor, found: list[Damaged]) -> list[Damaged]:
+    """``found``, each one not placed at its aggregate's next position."""
+    loose = sorted({item.aggregate_id for item in found if not item.placed})
+    if not loose:
+        return found
+    marks = ", ".join("?" for _ in loose)
+    rows = cur.all(
+        f"SELECT aggregate_id, version FROM pq_heads WHERE aggregate_id IN ({marks})",  # noqa: S608  (placeholders)
+        tuple(loose),
+    )
+    heads = {str(r["aggregate_id"]): int(r["version"]) for r in rows}
+    return [
+        item if item.placed else replace(item, version=heads.get(item.aggregate_id, 0) + 1)
+        for item in found
+    ]
 
 
 def listing(db: ViewDB, limit: int = 1000) -> list[dict[str, Any]]:

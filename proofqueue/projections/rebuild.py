@@ -25,6 +25,8 @@ from typing import Any
 from uuid import UUID, SafeUUID
 
 from proofqueue.chaos import maybe_crash
+from proofqueue.domain.version import MAX_VERSION
+from proofqueue.domain.version import checked as checked_version
 from proofqueue.projections import damage, order
 from proofqueue.projections.batch import apply_batch
 from proofqueue.projections.runner import NAME, Projector, _Moved
@@ -77,6 +79,8 @@ def _sqlite_reader(recorder: Any) -> Callable[[int, int, int | None], list[Any]]
         for number, text, version, topic, state in rows:
             note = new(Note)
             note.id, note.originator_version, note.topic, note.state = number, version, topic, state
+            if type(version) is not int or not 0 < version <= MAX_VERSION:  # a damaged row
+                note.originator_version = checked_version(version)
             if uuids and type(text) is str and len(text) == 32 and _HEX.fullmatch(text):
                 # UUID(text), as convert makes it, without its parsing of other spellings
                 found = new_uuid(UUID)
@@ -215,10 +219,10 @@ class Rebuilder(Projector):
                 kept.append((key, event))
             apply_batch(cur, kept, fresh)
             harm = [*damaged, *findings, *found]
+            order.write_heads(cur, heads)  # before ``record``, which places by them
             if harm:
                 self._harmed = True
                 damage.record(cur, harm)
-            order.write_heads(cur, heads)
             if tail is not None:
                 order.write_tail(cur, NAME, tail)
             maybe_crash("in_projection")

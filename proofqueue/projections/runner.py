@@ -23,6 +23,7 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from proofqueue.chaos import maybe_crash
+from proofqueue.domain.version import checked as checked_version
 from proofqueue.projections import damage, order, tlog
 from proofqueue.projections.batch import apply_batch
 from proofqueue.projections.store import ViewDB, busy, store_fault
@@ -195,7 +196,7 @@ class Projector:
             Notification(
                 id=r["notification_id"],
                 originator_id=r["originator_id"],
-                originator_version=r["originator_version"],
+                originator_version=checked_version(r["originator_version"]),
                 topic=r["topic"],
                 state=r["state"],  # bytes; NULL (a damaged row) the mapper names
             )
@@ -358,8 +359,8 @@ class Projector:
                         heads[key] = (int(event.originator_version), int(note.id))
                     kept.append((key, event))
                 apply_batch(cur, kept)
+                order.write_heads(cur, heads)  # before ``record``, which places by them
                 damage.record(cur, [*damaged, *findings, *found])
-                order.write_heads(cur, heads)
                 if tail is not None:
                     order.write_tail(cur, NAME, tail)
                 maybe_crash("in_projection")

@@ -6,10 +6,11 @@ through the aggregate, which a damaged trail could not be rebuilt into).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from proofqueue.domain.chained import event_fields
 from proofqueue.domain.errors import IntentNotFound, TrailDamaged
 from proofqueue.domain.intent import Intent, intent_id
 from proofqueue.domain.proof import ChainChecker, ChainLink
+from proofqueue.domain.version import BadVersion, is_bad
 from proofqueue.projections import damage, order, queries
 from proofqueue.usecases import reads
 from proofqueue.usecases.shapes import Trail, TrailEvent
@@ -56,6 +58,7 @@ def show(parts: Components, request_id: str) -> Trail:
         stored = list(parts.log.events.get(intent.id, lte=intent.version))
     except Exception as exc:  # damaged since the intent was loaded: name the event
         seq = getattr(exc, "version", None)
+        seq = None if is_bad(seq) else seq  # a row with no position of its own
         reason = getattr(exc, "reason", None) or " ".join(str(exc).split())
         raise TrailDamaged(request_id, reason, seq) from None
     for event in stored:
@@ -217,7 +220,9 @@ def _verify_all(
         events += len(seen)
         if found is not None:
             problems.append(found)
-        moved = order.aggregate_order(damage.aggregate_key(key), seen)
+            continue  # named once, by its first bad event
+        placed = [pair for pair in seen if pair[1] > 0]  # a BadVersion is 0: it has no order
+        moved = order.aggregate_order(damage.aggregate_key(key), placed)
         if moved is not None:
             out_of_order.append(moved)
     return VerifyReport(intents, events, problems)
@@ -226,10 +231,22 @@ def _verify_all(
 def _check_chain(
     mapper: Any, key: Any, known_name: str, stored: Iterable[Any], name_of: Callable[[Any], str]
 ) -> Problem | None:
-    """The first bad event of one aggregate's stored events (in version order), or None."""
+    """The first bad event of one aggregate's stored events (in version order), or None.
+
+    A row whose stored version is no position (``BadVersion``) cannot say which event it
+    was: it is named at the position the chain misses (its first gap, or the one after its
+    last event), as the views name it."""
     name = known_name
     checker = ChainChecker()
-    for item in stored:
+    last = 0
+    unplaced: Any = None  # the first row whose version is no position
+    rows = iter(stored)
+    for item in rows:
+        if unplaced is None and is_bad(item.originator_version):
+            unplaced = item
+            continue
+        if is_bad(item.originator_version):
+            continue
         try:
             event: Any = mapper.to_domain_event(item)
             if isinstance(event, Intent.Queued) and not name:
@@ -251,8 +268,30 @@ def _check_chain(
                 f"cannot decode: {reason}",
             )
         if found is not None:
+            if found.seq < link.seq:  # a gap: a row with no position may have stood there
+                unplaced = unplaced or next((r for r in rows if is_bad(r.originator_version)), None)
+                if unplaced is not None:
+                    return _unplaced(mapper, key, name, found.seq, unplaced, name_of)
             return Problem(name or name_of(key), found.seq, found.type_name, found.problem)
+        last = link.seq
+    if unplaced is not None:
+        return _unplaced(mapper, key, name, last + 1, unplaced, name_of)
     return None
+
+
+def _unplaced(
+    mapper: Any, key: Any, name: str, seq: int, item: Any, name_of: Callable[[Any], str]
+) -> Problem:
+    """A row whose stored version is no position, named at position ``seq``. When it is
+    the intent's ``Queued`` (so the views never knew its request_id), the request_id it
+    holds names it if the intent's id is made from it."""
+    if not name and seq == 1:
+        with contextlib.suppress(Exception):  # then the id names it
+            event = mapper.to_domain_event(replace(item, originator_version=1))
+            if isinstance(event, Intent.Queued) and intent_id(event.request_id) == key:
+                name = event.request_id
+    reason = BadVersion(item.originator_version).reason
+    return Problem(name or name_of(key), seq, _type_of(item.topic), reason)
 
 
 def _type_of(topic: object) -> str:
