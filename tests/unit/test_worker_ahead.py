@@ -1,0 +1,134 @@
+"""A worker round claims ahead of its pool (calls beyond ``concurrency`` wait in the pool's
+queue, none sent once the vendor is closed while they wait), and a job read takes the
+intent this worker saved instead of loading it again."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from proofqueue import ProofQueue, Settings, Status
+from proofqueue.ports import CreateOutcome, JobOrder
+from proofqueue.process.manager import ProcessManager
+from proofqueue.process.worker import AHEAD_MIN, Worker
+from proofqueue.testing.fakes import Clock, FakeVendor
+
+IDS = [f"{hex_digit}-{n}" for n, hex_digit in enumerate("0123456789")]
+
+
+@dataclass
+class GatedVendor(FakeVendor):
+    """Creates wait for ``gate``; counts how many run at once."""
+
+    gate: threading.Event = field(default_factory=threading.Event)
+    running: int = 0
+    most: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def create_job(self, order: JobOrder) -> CreateOutcome:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            assert self.gate.wait(10)
+            return super().create_job(order)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+@pytest.fixture
+def vendor() -> GatedVendor:
+    return GatedVendor()
+
+
+@pytest.fixture
+def pq(vendor: GatedVendor) -> Iterator[ProofQueue]:
+    with ProofQueue(
+        Settings(store=":memory:"), vendor=vendor, clock=Clock(), worker_name="w-test"
+    ) as queue:
+        queue.hold_vendor(reason="queue only", operator="test")
+        for request_id in IDS:  # held: queued, not sent
+            queue.submit(request_id, actor="agent", target="0xP/logo", params={"n": 1})
+        queue.release_vendor(operator="test")
+        yield queue
+
+
+def _manager(pq: ProofQueue) -> ProcessManager:
+    assert pq.parts.manager is not None
+    return pq.parts.manager.for_worker()
+
+
+def _worker(pq: ProofQueue, manager: ProcessManager, width: int) -> Worker:
+    return Worker(
+        manager=manager,
+        views=pq.parts.views,
+        guard=pq.parts.guard,
+        clock=pq.parts.clock,
+        concurrency=width,
+        idle_s=0.01,
+        name="w-test",
+        lease_s=30,
+    )
+
+
+def _claimed(pq: ProofQueue) -> list[str]:
+    return [r for r in IDS if pq.parts.log.intent(r).claimed_by == "w-test"]
+
+
+def test_a_round_claims_ahead_and_sends_none_of_them_once_the_vendor_is_held(
+    pq: ProofQueue, vendor: GatedVendor
+) -> None:
+    worker = _worker(pq, _manager(pq), width=2)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert worker.step(pool, 2)
+        claimed = _claimed(pq)
+        assert len(claimed) == 2 + AHEAD_MIN  # two in the pool, the rest queued
+        assert not worker.step(pool, 2)  # too few free for a round: nothing more claimed
+        assert len(_claimed(pq)) == len(claimed)
+        pq.hold_vendor(reason="maintenance", operator="test")  # while they wait
+        vendor.gate.set()
+    assert vendor.most == 2
+    assert len(vendor.calls_of("create")) == 2  # the queued ones were not sent
+    sent = {call.key for call in vendor.calls_of("create")}
+    for request_id in set(claimed) - sent:  # their claims stay, to be taken over
+        intent = pq.parts.log.intent(request_id)
+        assert (intent.status, intent.claimed_by) == (Status.QUEUED, "w-test")
+
+
+def test_a_job_read_takes_the_intent_this_worker_saved_at_the_views_version(
+    pq: ProofQueue, vendor: GatedVendor
+) -> None:
+    vendor.gate.set()
+    manager = _manager(pq)
+    [claimed] = manager.claim({IDS[0]: None})
+    manager.call(claimed)
+    assert manager.flush_records() == 1  # Submitted, saved
+    saved = pq.parts.log.intent(IDS[0])
+    assert saved.status == Status.SUBMITTED
+    reads: list[Any] = []
+    intents = manager.log.intents
+
+    def counted(request_ids: Any) -> Any:
+        reads.append(list(request_ids))
+        return intents(request_ids)
+
+    manager.log.intents = counted  # type: ignore[method-assign]
+    found = manager.load_many([IDS[0]], {IDS[0]: saved.version})
+    assert found[IDS[0]].version == saved.version
+    assert reads == []  # not read from the log
+    older = manager.load_many([IDS[0]], {IDS[0]: saved.version - 1})  # the views lag
+    assert reads == [[IDS[0]]]
+    assert older[IDS[0]].version == saved.version
+    assert saved.job_id is not None
+    vendor.set_phase(saved.job_id, "COMPLETED", "deliverable-1")
+    manager.follow(IDS[0], saved.job_id, found[IDS[0]])
+    assert manager.flush_records() == 1
+    assert pq.parts.log.intent(IDS[0]).status == Status.SETTLED
+    assert manager.recorder.known.finished(IDS[0], saved.version)  # no read again
+    assert not manager.recorder.known.finished(IDS[1], 1)
