@@ -2,7 +2,11 @@
 
 Each round lets the breaker tick, reads the views once (``Views.work``), then hands out
 reads of submitted jobs and due attempts to a pool of at most ``concurrency`` calls in
-flight. While the breaker is DEGRADED nothing is sent; while RECOVERING only its probes are.
+flight. Up to ``max(concurrency, AHEAD_MIN)`` more wait in the pool's queue, claimed ahead,
+and a round refills them only once that many are free: a call that ends hands its thread the
+next at once, and each round's store commit carries several claims and decisions. A
+queued call is not sent if the breaker trips or a hold comes while it waits. While the
+breaker is DEGRADED nothing is sent; while RECOVERING only its probes are (none ahead).
 The views are brought up to date by the leading worker (the first live one), in a thread
 of its own as the log grows; another catches up itself only when the views stood still for
 ``CATCH_UP_S`` while the log grew (the leader is gone or paused).
@@ -62,6 +66,8 @@ RECORD_WAIT_S = 0.1
 # A round hands out at least this many calls (or ``concurrency``, if more): calls beyond
 # those the pool runs wait in its queue, claimed ahead (``Worker._step``).
 AHEAD_MIN = 4
+# How the longest recent call is forgotten: each call ends with it times this (or its own).
+SLOW_DECAY = 0.9
 
 
 @dataclass
@@ -88,6 +94,7 @@ class Worker:
     _watch: dict[str, tuple[int, float]] = field(default_factory=dict)
     _inflight: set[str] = field(default_factory=set)  # handed to the pool, running or queued
     _running: int = 0  # calls the pool runs now
+    _slowest: float = 0.0  # the longest recent call (s), decaying (``_ahead``)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
     _catching: threading.Lock = field(default_factory=threading.Lock)
@@ -257,7 +264,7 @@ class Worker:
         # a call that ends hands its thread the next one at once, not after a round. A
         # round refills them once ``ahead`` are free, so that each hands out several and
         # the store sees fewer rounds a settled intent. Not while probing.
-        ahead = 0 if probing else max(width, AHEAD_MIN)
+        ahead = 0 if probing else self._ahead(width)
         free = width + ahead - len(self._inflight)
         if free < max(1, ahead):
             return False
@@ -406,6 +413,15 @@ class Worker:
         future.add_done_callback(lambda f: self._done(key, f))
         return True
 
+    def _ahead(self, width: int) -> int:
+        """How many calls may wait in the pool's queue: ``max(width, AHEAD_MIN)``, but no
+        more than wait at most half of what a claim's lease leaves after its call, were
+        every call ahead of them as slow as the slowest lately (queued claims must not
+        run out of lease before their call starts: they would be taken over)."""
+        margin = self.lease_s - self.manager.timing.call_s
+        waves = int(margin / (2 * max(self._slowest, 0.001)))
+        return max(0, min(max(width, AHEAD_MIN), width * waves))
+
     def _closed(self) -> bool:
         """The breaker is DEGRADED or an operator holds the vendor: nothing is sent."""
         return self.guard.state == BreakerState.DEGRADED or self.guard.held is not None
@@ -421,11 +437,14 @@ class Worker:
             return
         with self._lock:
             self._running += 1
+        started = time.monotonic()
         try:
             fn(*args)
         finally:
+            took = time.monotonic() - started
             with self._lock:
                 self._running -= 1
+                self._slowest = max(took, self._slowest * SLOW_DECAY)
 
     def _done(self, key: str, future: Future[None]) -> None:
         error = future.exception()

@@ -132,3 +132,17 @@ def test_a_job_read_takes_the_intent_this_worker_saved_at_the_views_version(
     assert pq.parts.log.intent(IDS[0]).status == Status.SETTLED
     assert manager.recorder.known.finished(IDS[0], saved.version)  # no read again
     assert not manager.recorder.known.finished(IDS[1], 1)
+
+
+def test_calls_wait_ahead_only_while_they_would_start_well_inside_their_lease(
+    pq: ProofQueue,
+) -> None:
+    worker = _worker(pq, _manager(pq), width=2)
+    margin = worker.lease_s - worker.manager.timing.call_s
+    assert worker._ahead(2) == AHEAD_MIN  # no call seen yet
+    worker._slowest = margin / 4  # two waves of the slowest calls fit in half the margin
+    assert worker._ahead(2) == AHEAD_MIN
+    worker._slowest = margin / 2  # one wave: as many as the pool runs
+    assert worker._ahead(2) == 2
+    worker._slowest = margin  # calls this slow: none waits, a round per free slot
+    assert worker._ahead(2) == 0
