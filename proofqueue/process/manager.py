@@ -59,6 +59,7 @@ from proofqueue.process.decisions import (
     decide_after_last_lookup,
     decide_after_lookup,
     decide_after_read,
+    decide_after_transient,
     decide_budget_spent,
 )
 from proofqueue.process.guard import BreakerGuard
@@ -72,6 +73,7 @@ T = TypeVar("T")
 
 # How long an intent whose params cannot be opened is left aside before it is tried again.
 BLOCKED_S = 60.0
+NOT_SENT = "not sent: the vendor was closed (breaker or hold) while the call waited its turn"
 
 
 @dataclass(frozen=True)
@@ -252,13 +254,17 @@ class ProcessManager:
 
     def not_sent(self, claimed: Claimed) -> None:
         """A claimed attempt whose call waited while the breaker tripped (or a hold came):
-        nothing is sent. The claim stays, and is taken over (and reconciled) once it runs
-        out."""
+        nothing is sent, and the attempt is retried later as after a failed connection
+        (not ambiguous for this attempt: an earlier ambiguous one is still looked up)."""
+        intent, claim = claimed.intent, claimed.claim
         log.warning(
             "%s: the vendor is closed (breaker DEGRADED or held); attempt %d not sent",
-            claimed.intent.request_id,
-            claimed.intent.attempts,
+            intent.request_id,
+            intent.attempts,
         )
+        unsent = Transient("connection", NOT_SENT)
+        decided = decide_after_transient(unsent, intent, self.clock(), self.timing, self.rand())
+        self._carry_out(intent, decided, claim)
 
     def _lease_too_short(self, intent: Intent) -> None:
         """Too little of the claim's lease is left for a call to end inside it: send

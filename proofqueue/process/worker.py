@@ -429,8 +429,7 @@ class Worker:
     def _send(self, fn: Callable[..., None], *args: Any) -> None:
         """Run a call handed to the pool, unless the breaker tripped or a hold came while
         it waited in the pool's queue: a read is then simply due again; an attempt is not
-        sent and its claim stays (taken over, looking the job up first, once its lease
-        runs out), as when too little of its lease is left."""
+        sent and is retried later (``ProcessManager.not_sent``)."""
         if self._closed():
             if fn == self.manager.call:
                 self.manager.not_sent(*args)

@@ -14,7 +14,7 @@ import pytest
 
 from proofqueue import ProofQueue, Settings, Status
 from proofqueue.ports import CreateOutcome, JobOrder
-from proofqueue.process.manager import ProcessManager
+from proofqueue.process.manager import NOT_SENT, ProcessManager
 from proofqueue.process.worker import AHEAD_MIN, Worker
 from proofqueue.testing.fakes import Clock, FakeVendor
 
@@ -84,7 +84,8 @@ def _claimed(pq: ProofQueue) -> list[str]:
 def test_a_round_claims_ahead_and_sends_none_of_them_once_the_vendor_is_held(
     pq: ProofQueue, vendor: GatedVendor
 ) -> None:
-    worker = _worker(pq, _manager(pq), width=2)
+    manager = _manager(pq)
+    worker = _worker(pq, manager, width=2)
     with ThreadPoolExecutor(max_workers=2) as pool:
         assert worker.step(pool, 2)
         claimed = _claimed(pq)
@@ -96,9 +97,11 @@ def test_a_round_claims_ahead_and_sends_none_of_them_once_the_vendor_is_held(
     assert vendor.most == 2
     assert len(vendor.calls_of("create")) == 2  # the queued ones were not sent
     sent = {call.key for call in vendor.calls_of("create")}
-    for request_id in set(claimed) - sent:  # their claims stay, to be taken over
+    manager.flush_records()
+    for request_id in set(claimed) - sent:  # retried later, nothing at the vendor
         intent = pq.parts.log.intent(request_id)
-        assert (intent.status, intent.claimed_by) == (Status.QUEUED, "w-test")
+        assert (intent.status, intent.claim_until) == (Status.RETRYING, None)
+        assert NOT_SENT in (intent.last_error or "")
 
 
 def test_a_job_read_takes_the_intent_this_worker_saved_at_the_views_version(
