@@ -59,8 +59,8 @@ from proofqueue.process.decisions import (
     decide_after_last_lookup,
     decide_after_lookup,
     decide_after_read,
-    decide_after_transient,
     decide_budget_spent,
+    decide_not_sent,
 )
 from proofqueue.process.guard import BreakerGuard
 from proofqueue.process.polls import Polls
@@ -254,17 +254,16 @@ class ProcessManager:
 
     def not_sent(self, claimed: Claimed) -> None:
         """A claimed attempt whose call waited while the breaker tripped (or a hold came):
-        nothing is sent, and the attempt is retried later as after a failed connection
-        (not ambiguous for this attempt: an earlier ambiguous one is still looked up)."""
+        nothing is sent; the intent is due again at once (the worker claims it when the
+        vendor is open) with its attempt given back to the budget (``decide_not_sent``),
+        not ambiguous for this attempt (an earlier ambiguous one is still looked up)."""
         intent, claim = claimed.intent, claimed.claim
         log.warning(
             "%s: the vendor is closed (breaker DEGRADED or held); attempt %d not sent",
             intent.request_id,
             intent.attempts,
         )
-        unsent = Transient("connection", NOT_SENT)
-        decided = decide_after_transient(unsent, intent, self.clock(), self.timing, self.rand())
-        self._carry_out(intent, decided, claim)
+        self._carry_out(intent, decide_not_sent(NOT_SENT, self.clock()), claim)
 
     def _lease_too_short(self, intent: Intent) -> None:
         """Too little of the claim's lease is left for a call to end inside it: send

@@ -241,6 +241,7 @@ class Recorder:
                 ambiguous=decided.ambiguous,
                 next_attempt_at=decided.next_attempt_at,
                 now=now,
+                unsent=decided.unsent,
             )
         elif isinstance(decided, Settle):
             intent.settle(deliverable_id=decided.deliverable_id, phase=decided.phase, now=now)

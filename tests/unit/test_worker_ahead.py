@@ -8,12 +8,15 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from proofqueue import ProofQueue, Settings, Status
+from proofqueue.domain.intent import Intent
 from proofqueue.ports import CreateOutcome, JobOrder
+from proofqueue.process.decisions import ScheduleRetry, decide_not_sent
 from proofqueue.process.manager import NOT_SENT, ProcessManager
 from proofqueue.process.worker import AHEAD_MIN, Worker
 from proofqueue.testing.fakes import Clock, FakeVendor
@@ -98,10 +101,12 @@ def test_a_round_claims_ahead_and_sends_none_of_them_once_the_vendor_is_held(
     assert len(vendor.calls_of("create")) == 2  # the queued ones were not sent
     sent = {call.key for call in vendor.calls_of("create")}
     manager.flush_records()
-    for request_id in set(claimed) - sent:  # retried later, nothing at the vendor
+    for request_id in set(claimed) - sent:  # due again, nothing at the vendor
         intent = pq.parts.log.intent(request_id)
         assert (intent.status, intent.claim_until) == (Status.RETRYING, None)
         assert NOT_SENT in (intent.last_error or "")
+        # the unsent attempt is given back: as many real calls as before remain
+        assert intent.max_attempts - intent.attempts == pq.settings.retry.max_attempts
 
 
 def test_a_job_read_takes_the_intent_this_worker_saved_at_the_views_version(
@@ -149,3 +154,26 @@ def test_calls_wait_ahead_only_while_they_would_start_well_inside_their_lease(
     assert worker._ahead(2) == 2
     worker._slowest = margin  # calls this slow: none waits, a round per free slot
     assert worker._ahead(2) == 0
+
+
+def test_an_unsent_last_attempt_does_not_fail_the_intent() -> None:
+    """The budget counts claims; a claim whose call never left is given back, so an intent
+    on its last attempt is due again, not FAILED for a call it never made."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    intent = Intent.queue(
+        request_id="last-1", actor="agent-7", target="0xP/logo", params_public={},
+        params_sealed=None, params_plain={}, params_digest="0" * 64, max_attempts=1,
+        deadline=now + timedelta(days=1), now=now,
+    )  # fmt: skip
+    intent.start_attempt(worker="w", lease=timedelta(seconds=30), now=now)
+    assert intent.attempts == intent.max_attempts  # its last attempt
+    decided = decide_not_sent(NOT_SENT, now)
+    assert isinstance(decided, ScheduleRetry)
+    assert decided.unsent
+    intent.schedule_retry(
+        error=decided.error, status_code=None, detail=decided.detail, ambiguous=False,
+        next_attempt_at=decided.next_attempt_at, now=now, unsent=decided.unsent,
+    )  # fmt: skip
+    assert (intent.status, intent.max_attempts, intent.next_attempt_at) == (
+        Status.RETRYING, 2, now,
+    )  # fmt: skip
