@@ -304,7 +304,10 @@ class Intent(ChainedAggregate):
         ambiguous: bool,
         next_attempt_at: datetime,
         now: datetime,
+        unsent: bool = False,
     ) -> None:
+        """Retry at ``next_attempt_at``. ``unsent``: the attempt never reached the vendor,
+        so the budget grows by one (the count of attempts counts claims)."""
         self.check_open("schedule a retry of")
         self._chain(
             self.RetryScheduled,
@@ -316,7 +319,7 @@ class Intent(ChainedAggregate):
             next_attempt_at=next_attempt_at,
             ambiguous=ambiguous,
             operator=None,
-            max_attempts=self.max_attempts,
+            max_attempts=self.max_attempts + (1 if unsent else 0),
             deadline=self.deadline or next_attempt_at,
         )
 

@@ -88,6 +88,7 @@ class ScheduleRetry:
     detail: str
     ambiguous: bool
     next_attempt_at: datetime
+    unsent: bool = False  # nothing reached the vendor: the attempt is given back to the budget
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,13 @@ def decide_after_create(
             "permanent", f"vendor refused: {outcome.status} {outcome.detail}", outcome.status
         )
     return decide_after_transient(outcome, intent, now, timing, rand)
+
+
+def decide_not_sent(detail: str, now: datetime) -> ScheduleRetry:
+    """A claimed attempt whose call was never sent (the vendor was closed while it waited its
+    turn): due again at once, and its attempt given back to the budget, so that an intent
+    never fails for calls it did not make."""
+    return ScheduleRetry("connection", None, detail, False, now, unsent=True)
 
 
 def decide_after_transient(

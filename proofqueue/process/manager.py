@@ -60,6 +60,7 @@ from proofqueue.process.decisions import (
     decide_after_lookup,
     decide_after_read,
     decide_budget_spent,
+    decide_not_sent,
 )
 from proofqueue.process.guard import BreakerGuard
 from proofqueue.process.polls import Polls
@@ -72,6 +73,7 @@ T = TypeVar("T")
 
 # How long an intent whose params cannot be opened is left aside before it is tried again.
 BLOCKED_S = 60.0
+NOT_SENT = "not sent: the vendor was closed (breaker or hold) while the call waited its turn"
 
 
 @dataclass(frozen=True)
@@ -178,12 +180,19 @@ class ProcessManager:
         # The decisions recorded since the last round share the claims' commit.
         records = self.recorder.take() if self.batched else None
         started = time.monotonic()  # the lease counts from before the claims are saved
-        saved, recorded = save_claims(
-            self.log,
-            [(intent, taking) for intent, _, taking, _ in ready],
-            self._claim_again,
-            records.intents if records else (),
-        )
+        try:
+            saved, recorded = save_claims(
+                self.log,
+                [(intent, taking) for intent, _, taking, _ in ready],
+                self._claim_again,
+                records.intents if records else (),
+            )
+        except BaseException:
+            if records:
+                self.recorder.unsaved(records)
+            raise
+        for intent in saved.values():
+            self.recorder.known.saved(intent)
         if records:
             (self.recorder.saved if recorded else self.recorder.refused)(records)
         claimed = []
@@ -242,6 +251,19 @@ class ProcessManager:
         if key not in self.blocked:
             log.error("%s: %s: %s", intent.request_id, why, detail)
         self.blocked[key] = (why, time.time() + BLOCKED_S)
+
+    def not_sent(self, claimed: Claimed) -> None:
+        """A claimed attempt whose call waited while the breaker tripped (or a hold came):
+        nothing is sent; the intent is due again at once (the worker claims it when the
+        vendor is open) with its attempt given back to the budget (``decide_not_sent``),
+        not ambiguous for this attempt (an earlier ambiguous one is still looked up)."""
+        intent, claim = claimed.intent, claimed.claim
+        log.warning(
+            "%s: the vendor is closed (breaker DEGRADED or held); attempt %d not sent",
+            intent.request_id,
+            intent.attempts,
+        )
+        self._carry_out(intent, decide_not_sent(NOT_SENT, self.clock()), claim)
 
     def _lease_too_short(self, intent: Intent) -> None:
         """Too little of the claim's lease is left for a call to end inside it: send
@@ -323,11 +345,20 @@ class ProcessManager:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def load_many(self, request_ids: Sequence[str]) -> dict[str, Intent]:
+    def load_many(
+        self, request_ids: Sequence[str], versions: Mapping[str, int] | None = None
+    ) -> dict[str, Intent]:
         """The intents of ``request_ids`` in one read of the log, those damaged isolated
-        (as ``_load`` does) and those not found left out."""
-        wanted = [request_id for request_id in request_ids if request_id not in self.damaged]
-        found = self.log.intents(wanted) if wanted else {}
+        (as ``_load`` does) and those not found left out. ``versions``: the versions the
+        views show; an intent this manager saved at that version is not read again."""
+        found: dict[str, Intent] = {}
+        for request_id, version in (versions or {}).items():
+            intent = self.recorder.known.at(request_id, version)
+            if intent is not None:
+                found[request_id] = intent
+        wanted = [r for r in request_ids if r not in self.damaged and r not in found]
+        if wanted:
+            found.update(self.log.intents(wanted))
         for request_id in request_ids:
             if request_id not in found:  # missing or damaged: a load of its own says which
                 try:

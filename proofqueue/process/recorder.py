@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
@@ -41,6 +42,49 @@ class Claim:
 
 
 @dataclass
+class Known:
+    """The intents as this worker last saved them (at most ``most``, none terminal): a
+    read of a job it submitted takes the intent from here when the views show that very
+    version, instead of loading it from the log. Had the intent moved since in the log
+    (the views lag), its save is refused and the decision applied again to it reloaded,
+    as for any intent that moved between its load and its save."""
+
+    most: int = 10_000
+    _intents: dict[str, Intent] = field(default_factory=dict)
+    _finished: dict[str, int] = field(default_factory=dict)  # terminal: the version saved
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def saved(self, intent: Intent) -> None:
+        with self._lock:
+            self._intents.pop(intent.request_id, None)
+            kept: dict[str, Any] = self._intents
+            if intent.is_terminal:
+                kept = self._finished
+                self._finished[intent.request_id] = intent.version
+            else:
+                self._intents[intent.request_id] = intent
+            if len(kept) > self.most:  # the oldest saved first
+                del kept[next(iter(kept))]
+
+    def finished(self, request_id: str, version: int) -> bool:
+        """Whether this worker saved the intent terminal after ``version`` (the views
+        have not caught up with it yet: its job need not be read again)."""
+        with self._lock:
+            return self._finished.get(request_id, 0) > version
+
+    def forget(self, request_id: str) -> None:
+        """Its save was refused (or failed): the object holds events the log has not."""
+        with self._lock:
+            self._intents.pop(request_id, None)
+
+    def at(self, request_id: str, version: int) -> Intent | None:
+        """The intent as saved here, if that is ``version``."""
+        with self._lock:
+            intent = self._intents.get(request_id)
+        return intent if intent is not None and intent.version == version else None
+
+
+@dataclass
 class Applied:
     """Decisions applied to their intents, not saved yet."""
 
@@ -63,15 +107,24 @@ class Recorder:
     clean: Callable[[Intent, str], str]
     # Gather decisions for ``flush`` (the worker's group commit) instead of saving each.
     batched: bool = False
+    known: Known = field(default_factory=Known)
     _pending: list[tuple[Intent, Recordable, Claim | None]] = field(default_factory=list)
+    _since: float | None = None  # when the oldest decision gathered was made (monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, intent: Intent, decided: Recordable, claim: Claim | None = None) -> None:
         if self.batched:
             with self._lock:
+                if not self._pending:
+                    self._since = time.monotonic()
                 self._pending.append((intent, decided, claim))
             return
         self.record_now(intent, decided, claim)
+
+    def waiting_s(self) -> float:
+        """How long the oldest decision gathered for ``flush`` has waited (0 for none)."""
+        with self._lock:
+            return 0.0 if self._since is None else time.monotonic() - self._since
 
     def flush(self) -> int:
         """Record the decisions gathered since the last flush in one commit (the worker's
@@ -83,6 +136,9 @@ class Recorder:
             except IntegrityError:
                 self.refused(applied)
                 return len(applied.items)
+            except BaseException:
+                self.unsaved(applied)
+                raise
             self.saved(applied)
         return len(applied.items)
 
@@ -91,7 +147,7 @@ class Recorder:
         saved by the caller (in one commit, maybe with more), then ``saved`` or
         ``refused``."""
         with self._lock:
-            batch, self._pending = self._pending, []
+            batch, self._pending, self._since = self._pending, [], None
         applied = Applied()
         for intent, decided, claim in batch:
             if claim is not None and not self._still_mine(intent, claim):
@@ -107,11 +163,18 @@ class Recorder:
 
     def saved(self, applied: Applied) -> None:
         for intent, _, _ in applied.items:
+            self.known.saved(intent)
             self._log_recorded(intent)
+
+    def unsaved(self, applied: Applied) -> None:
+        """The commit holding ``applied`` failed: its intents hold events the log has not."""
+        for intent, _, _ in applied.items:
+            self.known.forget(intent.request_id)
 
     def refused(self, applied: Applied) -> None:
         """The commit holding ``applied`` was refused (a concurrent write): record each
         decision alone on its intent reloaded (the failed commit used up their events)."""
+        self.unsaved(applied)
         for intent, decided, claim in applied.items:
             self.record_now(self.log.intent(intent.request_id), decided, claim)
 
@@ -147,9 +210,11 @@ class Recorder:
             if claim is not None and not self._still_mine(intent, claim):
                 self._superseded(intent, decided, claim)
                 return
+            self.known.forget(intent.request_id)  # saved again below, or not known
             try:
                 self._apply(intent, decided)
                 self.log.save(intent)
+                self.known.saved(intent)
                 self._log_recorded(intent)
                 return
             except IntegrityError:
@@ -176,6 +241,7 @@ class Recorder:
                 ambiguous=decided.ambiguous,
                 next_attempt_at=decided.next_attempt_at,
                 now=now,
+                unsent=decided.unsent,
             )
         elif isinstance(decided, Settle):
             intent.settle(deliverable_id=decided.deliverable_id, phase=decided.phase, now=now)

@@ -2,7 +2,11 @@
 
 Each round lets the breaker tick, reads the views once (``Views.work``), then hands out
 reads of submitted jobs and due attempts to a pool of at most ``concurrency`` calls in
-flight. While the breaker is DEGRADED nothing is sent; while RECOVERING only its probes are.
+flight. Up to ``max(concurrency, AHEAD_MIN)`` more wait in the pool's queue, claimed ahead,
+and a round refills them only once that many are free: a call that ends hands its thread the
+next at once, and each round's store commit carries several claims and decisions. A
+queued call is not sent if the breaker trips or a hold comes while it waits. While the
+breaker is DEGRADED nothing is sent; while RECOVERING only its probes are (none ahead).
 The views are brought up to date by the leading worker (the first live one), in a thread
 of its own as the log grows; another catches up itself only when the views stood still for
 ``CATCH_UP_S`` while the log grew (the leader is gone or paused).
@@ -56,6 +60,14 @@ FOLLOW_S = 0.05
 # how often the leading worker looks whether a checkpoint is due.
 SYNC_S = 0.2
 SIGN_S = 1.0
+# How long what calls decided may wait for a round's claims commit while calls are in
+# flight (the end of each starts a round), before a round records it in a commit of its own.
+RECORD_WAIT_S = 0.1
+# A round hands out at least this many calls (or ``concurrency``, if more): calls beyond
+# those the pool runs wait in its queue, claimed ahead (``Worker._step``).
+AHEAD_MIN = 4
+# How the longest recent call is forgotten: each call ends with it times this (or its own).
+SLOW_DECAY = 0.9
 
 
 @dataclass
@@ -80,7 +92,9 @@ class Worker:
     _synced_at: float = 0.0
     _signed_at: float = 0.0
     _watch: dict[str, tuple[int, float]] = field(default_factory=dict)
-    _inflight: set[str] = field(default_factory=set)
+    _inflight: set[str] = field(default_factory=set)  # handed to the pool, running or queued
+    _running: int = 0  # calls the pool runs now
+    _slowest: float = 0.0  # the longest recent call (s), decaying (``_ahead``)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
     _catching: threading.Lock = field(default_factory=threading.Lock)
@@ -88,6 +102,9 @@ class Worker:
     _log_wake: threading.Event = field(default_factory=threading.Event)
     _seen_position: int = -1
     _claimed: bool = False  # this round committed claims (and the decisions gathered)
+    # Intents this worker claimed lately (monotonic time): the views may still show them
+    # due until they catch up, so they are not candidates for CATCH_UP_S.
+    _recent: dict[str, float] = field(default_factory=dict)
     _pick: random.Random = field(default_factory=random.Random)
     _checkpoint_error: str = ""
     _complaints: Complaints = field(default_factory=lambda: Complaints(log))
@@ -166,9 +183,17 @@ class Worker:
                 stop.wait(self._complaints.failed("round", "worker round", exc))
                 continue
             self._complaints.ok("round", "worker round")
-            if not busy:
-                self._wake.wait(self.idle_s)  # a call finished, or time passed
+            if not busy:  # until a call finishes, or time passes
+                self._wake.wait(self._idle_wait_s())
                 self._wake.clear()
+
+    def _idle_wait_s(self) -> float:
+        """How long an idle worker waits for a call to finish: ``idle_s``, or less while
+        decisions wait to be recorded (``_holds_records``)."""
+        waiting = self.manager.recorder.waiting_s()
+        if not waiting:
+            return self.idle_s
+        return max(0.0, min(self.idle_s, RECORD_WAIT_S - waiting))
 
     def _heartbeat(self, *, stopped: bool = False) -> None:
         """Beat, and take this worker's share of the slots among the live workers."""
@@ -177,7 +202,7 @@ class Worker:
             host=socket.gethostname(),
             pid=os.getpid(),
             started_at=self._started_at,
-            in_flight=len(self._inflight),
+            in_flight=self._running,
             stopped=stopped,
         )
         blocked, self.manager.blocked = self.manager.blocked, {}
@@ -199,15 +224,20 @@ class Worker:
     def step(self, pool: ThreadPoolExecutor, width: int) -> bool:
         """One round: let the breaker tick, claim due work and hand its calls out. True if
         busy. What the calls finished since the last round decided is recorded in the
-        claims' commit, or in a commit of its own by a round that claims nothing. What a
-        call decides after the claims' commit waits for the next round: the end of that
-        call starts it."""
+        claims' commit. A round that claims nothing leaves it to a later round's claims
+        commit while calls are in flight (the end of each starts a round), for at most
+        ``RECORD_WAIT_S``; else records it in a commit of its own. What a call decides
+        after the claims' commit waits for the next round likewise."""
         self._claimed = False
         try:
             return self._step(pool, width)
         finally:
-            if not self._claimed:
+            if not self._claimed and not self._holds_records():
                 self.manager.flush_records()
+
+    def _holds_records(self) -> bool:
+        """Whether what calls decided may wait for a later round's claims commit."""
+        return bool(self._inflight) and self.manager.recorder.waiting_s() < RECORD_WAIT_S
 
     def _step(self, pool: ThreadPoolExecutor, width: int) -> bool:
         if (self._leads() and not self._following) or self._stale():  # else _follow_log does
@@ -227,14 +257,22 @@ class Worker:
             self._synced_at = now
             self.guard.sync()
         state = self.guard.state
-        free = width - len(self._inflight)
-        if free <= 0 or state == BreakerState.DEGRADED or self.guard.held is not None:
+        if self._closed():
             return False
         probing = state != BreakerState.OK
+        # Up to ``ahead`` calls more than the pool runs wait in its queue (claimed ahead):
+        # a call that ends hands its thread the next one at once, not after a round. A
+        # round refills them once ``ahead`` are free, so that each hands out several and
+        # the store sees fewer rounds a settled intent. Not while probing.
+        ahead = 0 if probing else self._ahead(width)
+        free = width + ahead - len(self._inflight)
+        if free < max(1, ahead):
+            return False
         # The round's jobs, claims and due intents, read at once (one round trip on
         # PostgreSQL); enough due ones for a random pick among the oldest (``_candidates``).
         most = free if not probing else max(free, self.guard.policy.probes)
-        work = self.views.work(self.clock(), 4 * most + len(self._inflight), self.slots)
+        skip = len(self._inflight) + len(self._lately_claimed())
+        work = self.views.work(self.clock(), 4 * most + skip, self.slots)
         jobs = self._jobs(work.submitted)
         # Reads of submitted jobs first, with up to half the free slots: a job the vendor has
         # finished should not wait behind a whole backlog of creates.
@@ -250,7 +288,9 @@ class Worker:
         if wanted:  # the round's claims in one commit; the calls in the pool
             claims = self.manager.claim(wanted)
             self._claimed = True
+            now = time.monotonic()
             for claimed in claims:
+                self._recent[claimed.intent.request_id] = now
                 if self._start(pool, claimed.intent.request_id, self.manager.call, claimed):
                     started += 1
         handed += started
@@ -258,7 +298,7 @@ class Worker:
             handed += self._follow_jobs(pool, jobs, free - handed, probing=probing)
         return handed > 0
 
-    def _jobs(self, submitted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    def _jobs(self, submitted: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
         """The submitted jobs this worker may follow; the polls of any other are forgotten."""
         damaged = self.manager.damaged
         jobs = [
@@ -266,22 +306,34 @@ class Worker:
             for job in submitted
             if job[0] not in damaged and not self._complaints.waiting(job[0])
         ]
-        self.manager.polls.forget({request_id for request_id, _ in jobs})
+        self.manager.polls.forget({job[0] for job in jobs})
         return jobs
 
     def _follow_jobs(
-        self, pool: ThreadPoolExecutor, jobs: list[tuple[str, str]], free: int, *, probing: bool
+        self,
+        pool: ThreadPoolExecutor,
+        jobs: list[tuple[str, str, int]],
+        free: int,
+        *,
+        probing: bool,
     ) -> int:
         """Read submitted jobs whose next read is due. While the breaker is RECOVERING each
-        read is a probe, so reads can bring it back to OK when no attempt is due."""
+        read is a probe, so reads can bring it back to OK when no attempt is due. An intent
+        this worker saved at the version the views show is not loaded again."""
         due: list[tuple[str, str]] = []
-        for request_id, job_id in jobs:
+        versions: dict[str, int] = {}
+        for request_id, job_id, version in jobs:
             if len(due) >= free:
                 break
-            if request_id in self._inflight or self.manager.polls.due_in(request_id) > 0:
+            if request_id in self._inflight or self.manager.recorder.known.finished(
+                request_id, version
+            ):
+                continue
+            if self.manager.polls.due_in(request_id) > 0:
                 continue
             due.append((request_id, job_id))
-        loaded = self.manager.load_many([request_id for request_id, _ in due]) if due else {}
+            versions[request_id] = version
+        loaded = self.manager.load_many(list(versions), versions) if due else {}
         handed = 0
         for request_id, job_id in due:
             intent = loaded.get(request_id)
@@ -300,17 +352,29 @@ class Worker:
         oldest few, so each takes a random pick among the oldest ``4 * wanted``."""
         if wanted <= 0:
             return []
-        window = due[: 4 * wanted + len(self._inflight)]
+        recent = self._recent
+        window = due[: 4 * wanted + len(self._inflight) + len(recent)]
         damaged = self.manager.damaged
         fresh = [
             r
             for r in window
-            if r not in self._inflight and r not in damaged and not self._complaints.waiting(r)
+            if r not in self._inflight
+            and r not in recent
+            and r not in damaged
+            and not self._complaints.waiting(r)
         ]
         if len(fresh) > wanted:
             picked = set(self._pick.sample(fresh, wanted))
             fresh = [request_id for request_id in fresh if request_id in picked]
         return fresh
+
+    def _lately_claimed(self) -> dict[str, float]:
+        """The intents this worker claimed in the last ``CATCH_UP_S``: the views may not
+        show those claims yet (a candidate already claimed is loaded for nothing)."""
+        since = time.monotonic() - CATCH_UP_S
+        for request_id in [r for r, at in self._recent.items() if at < since]:
+            del self._recent[request_id]
+        return self._recent
 
     def _leads(self) -> bool:
         """The first live worker brings the views up to date every round; the others every
@@ -345,9 +409,41 @@ class Worker:
             if key in self._inflight:
                 return False
             self._inflight.add(key)
-        future: Future[None] = pool.submit(fn, *args)
+        future: Future[None] = pool.submit(self._send, fn, *args)
         future.add_done_callback(lambda f: self._done(key, f))
         return True
+
+    def _ahead(self, width: int) -> int:
+        """How many calls may wait in the pool's queue: ``max(width, AHEAD_MIN)``, but no
+        more than wait at most half of what a claim's lease leaves after its call, were
+        every call ahead of them as slow as the slowest lately (queued claims must not
+        run out of lease before their call starts: they would be taken over)."""
+        margin = self.lease_s - self.manager.timing.call_s
+        waves = int(margin / (2 * max(self._slowest, 0.001)))
+        return max(0, min(max(width, AHEAD_MIN), width * waves))
+
+    def _closed(self) -> bool:
+        """The breaker is DEGRADED or an operator holds the vendor: nothing is sent."""
+        return self.guard.state == BreakerState.DEGRADED or self.guard.held is not None
+
+    def _send(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run a call handed to the pool, unless the breaker tripped or a hold came while
+        it waited in the pool's queue: a read is then simply due again; an attempt is not
+        sent and is retried later (``ProcessManager.not_sent``)."""
+        if self._closed():
+            if fn == self.manager.call:
+                self.manager.not_sent(*args)
+            return
+        with self._lock:
+            self._running += 1
+        started = time.monotonic()
+        try:
+            fn(*args)
+        finally:
+            took = time.monotonic() - started
+            with self._lock:
+                self._running -= 1
+                self._slowest = max(took, self._slowest * SLOW_DECAY)
 
     def _done(self, key: str, future: Future[None]) -> None:
         error = future.exception()

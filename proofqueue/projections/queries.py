@@ -174,7 +174,7 @@ def _claimed(limit: int, slots: Sequence[str] | None) -> tuple[str, tuple[Any, .
 def _submitted(limit: int, slots: Sequence[str] | None) -> tuple[str, tuple[Any, ...]]:
     where, params = _in_slots(slots)
     return (
-        "SELECT request_id, job_id FROM pq_intents WHERE status = 'SUBMITTED'"  # noqa: S608  (fixed text)
+        "SELECT request_id, job_id, version FROM pq_intents WHERE status = 'SUBMITTED'"  # noqa: S608  (fixed text)
         f"{where}{INTACT} ORDER BY updated_at LIMIT ?",
         (*params, limit),
     )
@@ -196,7 +196,7 @@ def work(
             [_submitted(limit, slots), _claimed(limit, slots), _due(now, due_limit, slots)]
         )
     return Work(
-        submitted=[(r["request_id"], r["job_id"]) for r in jobs],
+        submitted=[(r["request_id"], r["job_id"], int(r["version"])) for r in jobs],
         claimed=[(r["request_id"], int(r["version"])) for r in claims],
         due=[r["request_id"] for r in due_rows],
     )
