@@ -112,8 +112,8 @@ def _walk(value: Any, depth: int = 0) -> tuple[bool, bool]:
         return False, True
     if isinstance(value, int):
         return False, abs(value) < 10**9
-    if isinstance(value, float):
-        return (not math.isfinite(value)), math.isfinite(value)
+    if isinstance(value, float):  # a whole float of 13+ digits may be a card number
+        return (not math.isfinite(value)), math.isfinite(value) and abs(value) < 10**9
     if isinstance(value, str):
         return _has_surrogate(value), bool(SAFE_TEXT.fullmatch(value))
     if isinstance(value, list | dict):
