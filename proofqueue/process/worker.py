@@ -409,7 +409,7 @@ class Worker:
             if key in self._inflight:
                 return False
             self._inflight.add(key)
-        future: Future[None] = pool.submit(self._send, fn, *args)
+        future: Future[None] = pool.submit(self._send, self.guard.state, fn, *args)
         future.add_done_callback(lambda f: self._done(key, f))
         return True
 
@@ -426,11 +426,13 @@ class Worker:
         """The breaker is DEGRADED or an operator holds the vendor: nothing is sent."""
         return self.guard.state == BreakerState.DEGRADED or self.guard.held is not None
 
-    def _send(self, fn: Callable[..., None], *args: Any) -> None:
-        """Run a call handed to the pool, unless the breaker tripped or a hold came while
-        it waited in the pool's queue: a read is then simply due again; an attempt is not
-        sent and is retried later (``ProcessManager.not_sent``)."""
-        if self._closed():
+    def _send(self, handed_in: BreakerState, fn: Callable[..., None], *args: Any) -> None:
+        """Run a call handed to the pool (``handed_in``: the breaker's state then), unless
+        the breaker tripped or a hold came while it waited in the pool's queue, or it was
+        handed out while OK and the breaker is not OK now (while RECOVERING only probes are
+        sent): a read is then simply due again; an attempt is not sent and is due again
+        (``ProcessManager.not_sent``)."""
+        if self._closed() or (handed_in == BreakerState.OK and self.guard.state != BreakerState.OK):
             if fn == self.manager.call:
                 self.manager.not_sent(*args)
             return

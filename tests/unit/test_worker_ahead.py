@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from proofqueue import ProofQueue, Settings, Status
+from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.intent import Intent
 from proofqueue.ports import CreateOutcome, JobOrder
 from proofqueue.process.decisions import ScheduleRetry, decide_not_sent
@@ -177,3 +178,27 @@ def test_an_unsent_last_attempt_does_not_fail_the_intent() -> None:
     assert (intent.status, intent.max_attempts, intent.next_attempt_at) == (
         Status.RETRYING, 2, now,
     )  # fmt: skip
+
+
+def test_calls_claimed_ahead_while_ok_wait_out_a_recovering_breaker(
+    pq: ProofQueue, vendor: GatedVendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While RECOVERING only probes are sent: an attempt claimed ahead while the breaker was
+    OK and still waiting when it left OK is not sent (due again, its attempt given back)."""
+    manager = _manager(pq)
+    worker = _worker(pq, manager, width=2)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert worker.step(pool, 2)
+        claimed = _claimed(pq)
+        assert len(claimed) == 2 + AHEAD_MIN
+        monkeypatch.setattr(
+            type(pq.parts.guard), "state", property(lambda _self: BreakerState.RECOVERING)
+        )
+        vendor.gate.set()
+    assert len(vendor.calls_of("create")) == 2  # the two running when it left OK
+    manager.flush_records()
+    sent = {call.key for call in vendor.calls_of("create")}
+    for request_id in set(claimed) - sent:
+        intent = pq.parts.log.intent(request_id)
+        assert (intent.status, intent.claim_until) == (Status.RETRYING, None)
+        assert intent.max_attempts - intent.attempts == pq.settings.retry.max_attempts
