@@ -64,7 +64,7 @@ def last_version(recorder: Any, key: uuid.UUID) -> int:
         )
         with recorder.datastore.get_connection() as conn:
             conn.prepare_threshold = None  # as in _select
-            with conn.pipeline(), conn.transaction(force_rollback=True):
+            with conn.transaction(force_rollback=True):
                 row = conn.execute(statement, (key,)).fetchone()
     else:
         text = (
@@ -96,8 +96,7 @@ def _select(recorder: Any, keys: list[uuid.UUID]) -> list[StoredEvent]:
             # A read rolls back, and psycopg then forgets (DEALLOCATE ALL, one more
             # commit) the statements prepared on the connection: prepare none on it.
             conn.prepare_threshold = None
-            # Pipelined: the BEGIN goes out with the statement (two round trips, not three).
-            with conn.pipeline(), conn.transaction(force_rollback=True):
+            with conn.transaction(force_rollback=True):
                 rows = conn.execute(statement, (keys,)).fetchall()
     else:
         marks = ", ".join("?" for _ in keys)

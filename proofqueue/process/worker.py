@@ -268,8 +268,8 @@ class Worker:
         free = width + ahead - len(self._inflight)
         if free < max(1, ahead):
             return False
-        # The round's jobs, claims and due intents, read at once (one round trip on
-        # PostgreSQL); enough due ones for a random pick among the oldest (``_candidates``).
+        # The round's jobs, claims and due intents, read in one transaction;
+        # enough due ones for a random pick among the oldest (``_candidates``).
         most = free if not probing else max(free, self.guard.policy.probes)
         skip = len(self._inflight) + len(self._lately_claimed())
         work = self.views.work(self.clock(), 4 * most + skip, self.slots)

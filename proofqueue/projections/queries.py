@@ -189,8 +189,8 @@ def due(db: ViewDB, now: datetime, limit: int, slots: Sequence[str] | None = Non
 def work(
     db: ViewDB, now: datetime, due_limit: int, slots: Sequence[str] | None = None, limit: int = 1000
 ) -> Work:
-    """``submitted``, ``claimed`` and ``due`` in one read transaction: on PostgreSQL one
-    round trip for the three and one for its end, where three reads of their own take nine."""
+    """``submitted``, ``claimed`` and ``due`` in one read transaction (five round trips on
+    PostgreSQL, where three reads of their own take nine)."""
     with db.reading() as cur:
         jobs, claims, due_rows = cur.all_of(
             [_submitted(limit, slots), _claimed(limit, slots), _due(now, due_limit, slots)]

@@ -174,7 +174,7 @@ class Projector:
             )
             return position, tail, list(notes)
         upto = "" if stop is None else f" AND notification_id <= {int(stop)}"
-        with self.db.reading() as cur:  # one round trip for the three
+        with self.db.reading() as cur:  # the three in one read transaction
             marks, tails, rows = cur.all_of(
                 [
                     ("SELECT position FROM pq_position WHERE name = ?", (NAME,)),
