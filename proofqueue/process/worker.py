@@ -65,7 +65,7 @@ SIGN_S = 1.0
 RECORD_WAIT_S = 0.1
 # A round hands out at least this many calls (or ``concurrency``, if more): calls beyond
 # those the pool runs wait in its queue, claimed ahead (``Worker._step``).
-AHEAD_MIN = 4
+AHEAD_MIN = 8
 # How the longest recent call is forgotten: each call ends with it times this (or its own).
 SLOW_DECAY = 0.9
 

@@ -149,8 +149,10 @@ def test_calls_wait_ahead_only_while_they_would_start_well_inside_their_lease(
     worker = _worker(pq, _manager(pq), width=2)
     margin = worker.lease_s - worker.manager.timing.call_s
     assert worker._ahead(2) == AHEAD_MIN  # no call seen yet
-    worker._slowest = margin / 4  # two waves of the slowest calls fit in half the margin
-    assert worker._ahead(2) == AHEAD_MIN
+    worker._slowest = margin / 8  # four waves of the slowest calls fit in half the margin
+    assert worker._ahead(2) == AHEAD_MIN == 8
+    worker._slowest = margin / 4  # two waves: twice what the pool runs
+    assert worker._ahead(2) == 4
     worker._slowest = margin / 2  # one wave: as many as the pool runs
     assert worker._ahead(2) == 2
     worker._slowest = margin  # calls this slow: none waits, a round per free slot
