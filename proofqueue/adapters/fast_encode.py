@@ -1,6 +1,6 @@
-"""The strict mapper's fast path for writing: an event's state encoded by msgspec (the
-``fast`` extra), to JSON that the transcoder reads back as exactly the same values, or None
-whenever anything is unusual, and the transcoder encodes it as usual.
+"""The log's fast path for writing: an event's state encoded by msgspec (the ``fast``
+extra), to JSON that the transcoder reads back as exactly the same values, or None whenever
+anything is unusual, and eventsourcing's transcoder encodes it as usual (``Transcoder``).
 
 Usual means: every value is a datetime (written as the transcoder writes it,
 ``{"_type_": "datetime_iso", "_data_": ...}``) or plain JSON: str, int, bool, None, finite
@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
 _encode: Callable[[Any], bytes] | None
 try:
@@ -66,3 +68,17 @@ def encode(state: dict[str, Any]) -> bytes | None:
         return _encode(out)
     except UnicodeEncodeError:  # a lone surrogate: the transcoder says what is wrong
         return None
+
+
+class Transcoder(JSONTranscoder):
+    """eventsourcing's JSON transcoder with its usual transcodings (UUIDs, decimals,
+    datetimes as ISO 8601), encoding the usual state by ``encode`` above."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+            self.register(transcoding)
+
+    def encode(self, obj: Any) -> bytes:
+        fast = encode(obj) if type(obj) is dict else None
+        return fast if fast is not None else super().encode(obj)

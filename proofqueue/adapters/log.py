@@ -23,7 +23,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, Notification, Reco
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, EnvType
 
-from proofqueue.adapters import loading, scan, sqlite_insert, versions
+from proofqueue.adapters import fast_encode, loading, scan, sqlite_insert, versions
 from proofqueue.adapters.grouping import GroupCommit
 from proofqueue.adapters.mapper import DamagedEvent, StrictMapper, _reason, check_shape
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
@@ -109,9 +109,7 @@ class IntentLog(Application[Any]):
         return recorder
 
     def construct_mapper(self) -> Mapper[Any]:
-        return self.factory.mapper(
-            transcoder=self.construct_transcoder(), mapper_class=StrictMapper
-        )
+        return self.factory.mapper(transcoder=fast_encode.Transcoder(), mapper_class=StrictMapper)
 
     def _load(self, key: uuid.UUID, owner: type[ChainedAggregate], name: str) -> Any:
         """The aggregate ``key``, every event checked; TrailDamaged names the first bad one

@@ -27,7 +27,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     find_id_convertor,
 )
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import resolve_topic
 
 from proofqueue.adapters import fast_decode, fast_encode
 from proofqueue.domain.chained import ChainedAggregate
@@ -58,6 +58,8 @@ class DamagedEvent(ValueError):
 
 
 _OWN_EVENTS = (ChainedAggregate.Event, ChainedAggregate.Created)
+# eventsourcing's JSON transcoder, and the log's (the same JSON, written faster).
+_JSON = (JSONTranscoder, fast_encode.Transcoder)
 
 
 @cache
@@ -154,34 +156,6 @@ class StrictMapper(Mapper[uuid.UUID]):
     """The default mapper, plus: any failure to decode, or a decoded event that is not
     exactly what its class declares, raises DamagedEvent."""
 
-    def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        """eventsourcing's ``Mapper.to_stored_event``, the usual state encoded by msgspec
-        (``fast_encode``) when the transcoder is the standard one."""
-        if "_fast_encode" not in self.__dict__:
-            names = getattr(self.transcoder, "names", {})
-            self.__dict__["_fast_encode"] = type(self.transcoder) is JSONTranscoder and (
-                type(names.get("datetime_iso")) is DatetimeAsISO
-            )
-        state = dict(vars(domain_event))
-        originator_id = state.pop("originator_id")
-        originator_version = state.pop("originator_version")
-        class_version = getattr(type(domain_event), "class_version", 1)
-        if class_version > 1:
-            state["class_version"] = class_version
-        encoded = fast_encode.encode(state) if self.__dict__["_fast_encode"] else None
-        if encoded is None:
-            encoded = self.transcoder.encode(state)
-        if self.compressor:
-            encoded = self.compressor.compress(encoded)
-        if self.cipher:
-            encoded = self.cipher.encrypt(encoded)
-        return StoredEvent(
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=get_topic(type(domain_event)),
-            state=encoded,
-        )
-
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         if type(stored_event.state) is not bytes:
             stored_event = _with_bytes(stored_event)
@@ -222,7 +196,7 @@ class StrictMapper(Mapper[uuid.UUID]):
             return plans[topic]
         found = None
         names = getattr(self.transcoder, "names", {})
-        usable = type(self.transcoder) is JSONTranscoder and not self.cipher
+        usable = type(self.transcoder) in _JSON and not self.cipher
         if usable and not self.compressor and type(names.get("datetime_iso")) is DatetimeAsISO:
             try:
                 cls, _, class_version = self._topic(topic, uuid.UUID)
@@ -257,7 +231,7 @@ class StrictMapper(Mapper[uuid.UUID]):
             return found
         transcoder = self.transcoder
         found = None
-        if type(transcoder) is JSONTranscoder:
+        if type(transcoder) in _JSON and isinstance(transcoder, JSONTranscoder):
             names = transcoder.names
             iso = type(names.get("datetime_iso")) is DatetimeAsISO
             slow = transcoder._decode_obj

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from proofqueue import ProofQueue, Settings, Status
+from proofqueue import ProofQueue, Status
 from proofqueue.process.decisions import Fail
 from proofqueue.process.manager import ProcessManager
-from proofqueue.testing.fakes import Clock, FakeVendor
+from proofqueue.testing.fakes import FakeVendor
+from tests.unit.held_queue import held_queue, worker_manager
 
 IDS = ["a-1", "b-2", "c-3"]
 LEASE = timedelta(seconds=30)
@@ -21,19 +22,8 @@ LEASE = timedelta(seconds=30)
 
 @pytest.fixture
 def pq() -> Iterator[ProofQueue]:
-    with ProofQueue(
-        Settings(store=":memory:"), vendor=FakeVendor(), clock=Clock(), worker_name="w-test"
-    ) as queue:
-        queue.hold_vendor(reason="queue only", operator="test")
-        for request_id in IDS:  # held: queued, not sent
-            queue.submit(request_id, actor="agent", target="0xP/logo", params={"n": 1})
-        queue.release_vendor(operator="test")
+    with held_queue(FakeVendor(), IDS) as queue:
         yield queue
-
-
-def manager(pq: ProofQueue) -> ProcessManager:
-    assert pq.parts.manager is not None
-    return pq.parts.manager.for_worker()
 
 
 def count_saves(m: ProcessManager) -> list[list[str]]:
@@ -63,7 +53,7 @@ def test_intents_load_as_single_loads_do_and_leave_out_the_unknown(pq: ProofQueu
 
 
 def test_the_decisions_of_a_round_share_the_claims_commit(pq: ProofQueue) -> None:
-    m = manager(pq)
+    m = worker_manager(pq)
     [first] = m.claim({"a-1": None})
     m.recorder.record(first.intent, Fail("rejected", "no such offering", 404))
     saves = count_saves(m)
@@ -75,7 +65,7 @@ def test_the_decisions_of_a_round_share_the_claims_commit(pq: ProofQueue) -> Non
 
 
 def test_a_refused_round_commit_records_and_claims_each_again(pq: ProofQueue) -> None:
-    m = manager(pq)
+    m = worker_manager(pq)
     [first] = m.claim({"a-1": None})
     m.recorder.record(first.intent, Fail("rejected", "no such offering", 404), first.claim)
     other = pq.parts.log.intent("a-1")  # another worker takes a-1's claim over meanwhile

@@ -13,14 +13,15 @@ from typing import Any
 
 import pytest
 
-from proofqueue import ProofQueue, Settings, Status
+from proofqueue import ProofQueue, Status
 from proofqueue.domain.breaker import BreakerState
 from proofqueue.domain.intent import Intent
 from proofqueue.ports import CreateOutcome, JobOrder
 from proofqueue.process.decisions import ScheduleRetry, decide_not_sent
 from proofqueue.process.manager import NOT_SENT, ProcessManager
 from proofqueue.process.worker import AHEAD_MIN, Worker
-from proofqueue.testing.fakes import Clock, FakeVendor
+from proofqueue.testing.fakes import FakeVendor
+from tests.unit.held_queue import held_queue, worker_manager
 
 IDS = [f"{hex_digit}-{n}" for n, hex_digit in enumerate("0123456789")]
 
@@ -53,19 +54,8 @@ def vendor() -> GatedVendor:
 
 @pytest.fixture
 def pq(vendor: GatedVendor) -> Iterator[ProofQueue]:
-    with ProofQueue(
-        Settings(store=":memory:"), vendor=vendor, clock=Clock(), worker_name="w-test"
-    ) as queue:
-        queue.hold_vendor(reason="queue only", operator="test")
-        for request_id in IDS:  # held: queued, not sent
-            queue.submit(request_id, actor="agent", target="0xP/logo", params={"n": 1})
-        queue.release_vendor(operator="test")
+    with held_queue(vendor, IDS) as queue:
         yield queue
-
-
-def _manager(pq: ProofQueue) -> ProcessManager:
-    assert pq.parts.manager is not None
-    return pq.parts.manager.for_worker()
 
 
 def _worker(pq: ProofQueue, manager: ProcessManager, width: int) -> Worker:
@@ -88,7 +78,7 @@ def _claimed(pq: ProofQueue) -> list[str]:
 def test_a_round_claims_ahead_and_sends_none_of_them_once_the_vendor_is_held(
     pq: ProofQueue, vendor: GatedVendor
 ) -> None:
-    manager = _manager(pq)
+    manager = worker_manager(pq)
     worker = _worker(pq, manager, width=2)
     with ThreadPoolExecutor(max_workers=2) as pool:
         assert worker.step(pool, 2)
@@ -114,7 +104,7 @@ def test_a_job_read_takes_the_intent_this_worker_saved_at_the_views_version(
     pq: ProofQueue, vendor: GatedVendor
 ) -> None:
     vendor.gate.set()
-    manager = _manager(pq)
+    manager = worker_manager(pq)
     [claimed] = manager.claim({IDS[0]: None})
     manager.call(claimed)
     assert manager.flush_records() == 1  # Submitted, saved
@@ -146,7 +136,7 @@ def test_a_job_read_takes_the_intent_this_worker_saved_at_the_views_version(
 def test_calls_wait_ahead_only_while_they_would_start_well_inside_their_lease(
     pq: ProofQueue,
 ) -> None:
-    worker = _worker(pq, _manager(pq), width=2)
+    worker = _worker(pq, worker_manager(pq), width=2)
     margin = worker.lease_s - worker.manager.timing.call_s
     assert worker._ahead(2) == AHEAD_MIN  # no call seen yet
     worker._slowest = margin / 8  # four waves of the slowest calls fit in half the margin
@@ -187,7 +177,7 @@ def test_calls_claimed_ahead_while_ok_wait_out_a_recovering_breaker(
 ) -> None:
     """While RECOVERING only probes are sent: an attempt claimed ahead while the breaker was
     OK and still waiting when it left OK is not sent (due again, its attempt given back)."""
-    manager = _manager(pq)
+    manager = worker_manager(pq)
     worker = _worker(pq, manager, width=2)
     with ThreadPoolExecutor(max_workers=2) as pool:
         assert worker.step(pool, 2)
