@@ -5,7 +5,8 @@ mode with eventsourcing's own connection settings. The raw reference
 (``bench.submit.raw_inserts``) commits one row of the same size per transaction in WAL mode
 with the ``synchronous`` setting read off proofqueue's connection, so both make the same
 durability promise per acknowledged item. Concurrent callers are threads of one process
-calling ``pq.submit`` at once (group commit lets those arriving together share a commit).
+calling ``pq.submit`` at once (group commit lets those arriving together share a commit:
+the first prepares and saves them all, the others wait).
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ def concurrent_submits(store: str, count: int, threads: int) -> dict[str, Any]:
     with ProofQueue(Settings(store=store)) as pq:
         for i in range(WARMUP):
             pq.submit(request_id(2_000_000 + i), actor=ACTOR, target=TARGET, params=params(i))
-        grouped = pq.parts.log.__dict__.get("_grouped")
-        commits_before = grouped.commits if grouped else 0
+        commits_before = pq._submits.commits
         before = pq.parts.log.recorder.max_notification_id() or 0
         gate = threading.Barrier(threads + 1)
         failures: list[BaseException] = []
@@ -51,8 +51,7 @@ def concurrent_submits(store: str, count: int, threads: int) -> dict[str, Any]:
         if failures:
             raise failures[0]
         events = (pq.parts.log.recorder.max_notification_id() or 0) - before
-        grouped = pq.parts.log.__dict__.get("_grouped")
-        commits = (grouped.commits if grouped else 0) - commits_before
+        commits = pq._submits.commits - commits_before
     return {
         "seconds": seconds,
         "intents": count,

@@ -25,6 +25,7 @@ from proofqueue.facade.observing import Observing
 from proofqueue.facade.operating import Operating
 from proofqueue.facade.reading import Reading
 from proofqueue.facade.submitting import Submitting
+from proofqueue.facade.thread_grouping import ThreadGroupCommit
 from proofqueue.ports import AsyncVendor, Sealer, Vendor
 from proofqueue.process.worker import Worker
 from proofqueue.settings import Settings
@@ -72,6 +73,7 @@ class ProofQueue(Submitting, Reading, Auditing, Operating, Observing):
         self.parts: Components = bootstrap(
             settings, vendor=vendor, sealer=sealer, clock=clock, rand=rand, worker_name=worker_name
         )
+        self._submits = ThreadGroupCommit(self._record_group)
 
     @classmethod
     def from_env(cls, **overrides: object) -> ProofQueue:

@@ -19,12 +19,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Mapper, Notification, Recording
+from eventsourcing.persistence import Mapper, Notification, Recording
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, EnvType
 
 from proofqueue.adapters import fast_encode, loading, scan, sqlite_insert, versions
-from proofqueue.adapters.grouping import GroupCommit
 from proofqueue.adapters.mapper import DamagedEvent, StrictMapper, _reason, check_shape
 from proofqueue.domain.breaker_log import BreakerLog, breaker_id
 from proofqueue.domain.chained import ChainedAggregate, event_fields
@@ -130,34 +129,6 @@ class IntentLog(Application[Any]):
                     projector_func=_chain_checked(owner, prefix=True),
                 )
         raise damaged
-
-    def save_new(self, aggregate: ChainedAggregate) -> None:
-        """Save a new aggregate's events; threads saving at the same moment share one
-        transaction (``GroupCommit``). IntegrityError, as ``save`` raises it, when this
-        aggregate's events clash with stored ones; the others of its group are saved."""
-        grouped: GroupCommit[ChainedAggregate] | None = self.__dict__.get("_grouped")
-        if grouped is None:
-            grouped = self.__dict__.setdefault("_grouped", GroupCommit(self._commit_each))
-        grouped.commit(aggregate)
-
-    def _commit_each(self, aggregates: Sequence[ChainedAggregate]) -> list[BaseException | None]:
-        """Save ``aggregates`` in one transaction; if it is refused, each in one of its own
-        (their events are collected once, so a refused save can be made again)."""
-        collected = [(aggregate, aggregate.collect_events()) for aggregate in aggregates]
-        try:
-            self._put(collected)
-            return [None] * len(collected)
-        except IntegrityError as exc:
-            if len(collected) == 1:
-                return [exc]
-        errors: list[BaseException | None] = []
-        for pair in collected:
-            try:
-                self._put([pair])
-                errors.append(None)
-            except IntegrityError as exc:
-                errors.append(exc)
-        return errors
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[Any]]:
         """``Application.save`` of proofqueue's aggregates, without its check of each

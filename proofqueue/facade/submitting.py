@@ -12,10 +12,11 @@ from proofqueue.bootstrap import (
     Components,
 )
 from proofqueue.domain.breaker import BreakerState
-from proofqueue.domain.intent import Intent
 from proofqueue.domain.jsonvalue import JsonValue
 from proofqueue.domain.receipt import Receipt, receipt_of
+from proofqueue.facade.thread_grouping import ThreadGroupCommit
 from proofqueue.usecases import submit
+from proofqueue.usecases.batch import Item, Outcome, Recorded, record_group
 from proofqueue.usecases.shapes import NewIntent
 
 # However small ``wait``, a submit may block this long for its first attempt (a healthy
@@ -29,6 +30,11 @@ class Submitting:
     """Recording intents and driving their first attempt."""
 
     parts: Components
+    # Submits from threads at the same moment: one commit (set by ``ProofQueue``).
+    _submits: ThreadGroupCommit[Item, Recorded]
+
+    def _record_group(self, items: Sequence[Item]) -> list[Outcome]:
+        return record_group(self.parts, items)
 
     # -- submit -------------------------------------------------------------------------
 
@@ -54,8 +60,8 @@ class Submitting:
         ``IdempotencyConflict`` (the request_id was recorded with other content) or
         ``SecretNeedsKey``; nothing is written then."""
         seconds = submit.parse_wait(wait, submit.MAX_WAIT_S)
-        request, intent = submit.prepare(self.parts, request_id, actor, target, params)
-        return self._drive(submit.record_new(self.parts, request, intent), seconds)
+        recorded = self._submits.commit(Item(request_id, actor, target, params))
+        return self._drive(recorded.receipt, seconds)
 
     def submit_many(self, items: Sequence[NewIntent]) -> list[Receipt]:
         """Record many intents in one transaction (one commit) and answer their receipts;
@@ -75,9 +81,8 @@ class Submitting:
         """Record an intent (once per request_id, forever) without calling the vendor; answer
         its receipt and whether it is new (False: the same request was already recorded).
         ``attempt`` (or a worker) buys it."""
-        request, intent = submit.prepare(self.parts, request_id, actor, target, params)
-        saved = submit.record_new(self.parts, request, intent)
-        return receipt_of(saved), saved is intent
+        recorded = self._submits.commit(Item(request_id, actor, target, params))
+        return recorded.receipt, recorded.new
 
     def attempt(self, request_id: str, *, follow: float = 0.0) -> Receipt:
         """Attempt a recorded intent now while the breaker is OK (a no-op without a vendor or
@@ -110,14 +115,14 @@ class Submitting:
             manager is None or guard.sync(drive=False) != BreakerState.OK or guard.held is not None
         )
 
-    def _drive(self, intent: Intent, wait: float) -> Receipt:
+    def _drive(self, receipt: Receipt, wait: float) -> Receipt:
         """Attempt now if the breaker is OK, and follow the intent for up to ``wait`` s; the
         caller is answered after ``max(wait, INLINE_S)`` at most. An attempt still running
         then (a vendor that hangs) goes on in the background; if this process ends first,
         its claim is taken over by a worker once the lease runs out, and looked up first."""
         if not self._may_attempt():
-            return receipt_of(intent)
-        request_id = intent.request_id
+            return receipt
+        request_id = receipt.request_id
         done: list[Receipt] = []
         failed: list[BaseException] = []
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from eventsourcing.persistence import IntegrityError
 
 from proofqueue.bootstrap import Components
+from proofqueue.domain.errors import IdempotencyConflict
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.domain.request import IntentRequest
-from proofqueue.usecases.submit import prepare, record_new
+from proofqueue.usecases.submit import prepare, record_new, same_request
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,11 @@ def record_prepared(parts: Components, prepared: Sequence[Prepared | Exception])
         try:
             recordings = parts.log.save(*(intent for _, _, intent in first.values()))
         except IntegrityError:  # some exist already: each on its own, as submit does
-            alone = [(n, request) for n, request, _ in first.values()]
+            if len(first) == 1:  # this one: no need to try it again
+                ((n, request, _),) = first.values()
+                outcomes[n] = _recorded_before(parts, request)
+            else:
+                alone = [(n, request) for n, request, _ in first.values()]
         except Exception as exc:  # the store failed: no item of the group is recorded
             for n in [n for n, _, _ in first.values()] + [n for n, _ in repeats]:
                 outcomes[n] = exc
@@ -102,6 +107,17 @@ def record_prepared(parts: Components, prepared: Sequence[Prepared | Exception])
             raise RuntimeError("an item of the group was not answered")
         done.append(outcome)
     return done
+
+
+def _recorded_before(parts: Components, request: IntentRequest) -> Outcome:
+    """The intent its request_id names already, if the request is the same one."""
+    try:
+        intent = parts.log.intent(request.request_id)
+        if not same_request(parts, intent, request):
+            raise IdempotencyConflict(request.request_id)
+    except Exception as exc:
+        return exc
+    return Recorded(receipt_of(intent), new=False)
 
 
 def _record_alone(parts: Components, request: IntentRequest) -> Outcome:

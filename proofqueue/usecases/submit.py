@@ -59,9 +59,7 @@ def record_new(parts: Components, request: IntentRequest, intent: Intent) -> Int
     """Save a new intent; if its request_id exists, the existing one if it is the same
     request (idempotent), else IdempotencyConflict. Nothing is written twice."""
     try:
-        # The store's uniqueness is the idempotency check. Submits from several threads
-        # at once share a commit; each keeps its own answer.
-        parts.log.save_new(intent)
+        parts.log.save(intent)  # the store's uniqueness is the idempotency check
     except IntegrityError:
         intent = parts.log.intent(request.request_id)
         if not same_request(parts, intent, request):

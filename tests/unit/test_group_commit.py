@@ -1,5 +1,5 @@
-"""GroupCommit: callers that arrive while a commit runs share the next one, and each hears
-only its own outcome."""
+"""ThreadGroupCommit: callers that arrive while a commit runs share the next one, and each
+hears only its own outcome."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from proofqueue.adapters.grouping import GroupCommit
+from proofqueue.facade.thread_grouping import ThreadGroupCommit
 
 
 class Store:
@@ -19,24 +19,23 @@ class Store:
         self.release = threading.Event()
         self.entered = threading.Event()
 
-    def commit_each(self, items: Sequence[str]) -> list[BaseException | None]:
+    def commit_each(self, items: Sequence[str]) -> list[str | BaseException]:
         self.entered.set()
         self.release.wait(5)
         if "boom" in items:
             raise OSError("disk gone")
         self.batches.append(list(items))
-        return [ValueError(item) if item.startswith("bad") else None for item in items]
+        return [ValueError(item) if item.startswith("bad") else item.upper() for item in items]
 
 
 def test_callers_arriving_during_a_commit_share_the_next_and_hear_their_own_answer() -> None:
     store = Store()
-    group: GroupCommit[str] = GroupCommit(store.commit_each)
-    answers: dict[str, BaseException | None] = {}
+    group: ThreadGroupCommit[str, str] = ThreadGroupCommit(store.commit_each)
+    answers: dict[str, str | BaseException] = {}
 
     def call(item: str) -> None:
         try:
-            group.commit(item)
-            answers[item] = None
+            answers[item] = group.commit(item)
         except BaseException as exc:
             answers[item] = exc
 
@@ -54,9 +53,9 @@ def test_callers_arriving_during_a_commit_share_the_next_and_hear_their_own_answ
     assert store.batches[0] == ["first"]
     assert sorted(store.batches[1]) == ["a", "bad-b", "c"]  # one shared commit
     assert group.commits == 2
-    assert answers["first"] is None
-    assert answers["a"] is None
-    assert answers["c"] is None
+    assert answers["first"] == "FIRST"
+    assert answers["a"] == "A"
+    assert answers["c"] == "C"
     assert isinstance(answers["bad-b"], ValueError)
 
 
@@ -65,8 +64,8 @@ def test_a_failed_commit_reaches_every_caller_of_its_batch_and_a_lone_caller_wai
 ):
     store = Store()
     store.release.set()
-    group: GroupCommit[str] = GroupCommit(store.commit_each)
-    group.commit("alone")
+    group: ThreadGroupCommit[str, str] = ThreadGroupCommit(store.commit_each)
+    assert group.commit("alone") == "ALONE"
     assert store.batches == [["alone"]]
     with pytest.raises(OSError, match="disk gone"):
         group.commit("boom")

@@ -1,0 +1,85 @@
+"""Group commit for threads: submits made at the same moment share one transaction.
+
+The first caller to arrive leads: it makes every queued item ready (validation, redaction,
+sealing, the new intent) and saves them in one commit (``usecases.batch.record_group``).
+Callers arriving meanwhile queue up and sleep; when the leader is done, the first of them
+leads what queued by then. A lone caller leads at once: nobody waits for company.
+
+The leader does the Python work of the whole group, while the others sleep. When every
+thread made its own item ready, eight threads took turns with the interpreter on both
+cores of a two-core machine and spent 40% more CPU a submit than one thread did (the
+objects they all touch moved from core to core at each turn): 1,400-1,600 submits a
+second against 2,100-2,200 this way (benchmark figure S6, SQLite file).
+
+Each item keeps its own answer: an invalid item, or one whose request_id was recorded with
+other content, fails alone (``record_group``); a failure of the store fails the group.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar, cast
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Commits items together; returns, per item, its result or the error it alone met.
+CommitEach = Callable[[Sequence[T]], Sequence[R | BaseException]]
+
+
+@dataclass
+class _Waiting(Generic[T, R]):
+    item: T
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # woken to commit what is queued, not because it is done
+    outcome: R | BaseException | None = None
+
+
+class ThreadGroupCommit(Generic[T, R]):
+    """Commit items from many threads, those that arrive together in one transaction."""
+
+    def __init__(self, commit_each: CommitEach[T, R], most: int = 500) -> None:
+        self._commit_each = commit_each
+        self._most = most
+        self._lock = threading.Lock()
+        self._queue: list[_Waiting[T, R]] = []
+        self._busy = False
+        self.commits = 0  # transactions made (for the benchmark's figures)
+
+    def commit(self, item: T) -> R:
+        """Commit ``item`` (with whatever else is queued); its result, or raise what it
+        alone met."""
+        mine: _Waiting[T, R] = _Waiting(item)
+        with self._lock:
+            self._queue.append(mine)
+            lead = not self._busy
+            self._busy = True
+        if not lead:
+            mine.done.wait()
+        if lead or mine.lead:
+            self._lead()
+        outcome = mine.outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return cast(R, outcome)
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue[: self._most], self._queue[self._most :]
+        try:
+            outcomes = self._commit_each([waiting.item for waiting in batch])
+        except BaseException as exc:  # the store failed: every item of the batch hears it
+            outcomes = [exc] * len(batch)
+        self.commits += 1
+        with self._lock:
+            successor = self._queue[0] if self._queue else None
+            self._busy = successor is not None
+        for waiting, outcome in zip(batch, outcomes, strict=True):
+            waiting.outcome = outcome
+            waiting.lead = False
+            waiting.done.set()
+        if successor is not None:  # the next batch is committed by the first who waits
+            successor.lead = True
+            successor.done.set()
