@@ -51,9 +51,7 @@ class Receipt(BaseModel):
 
 
 def receipt_of(intent: Intent) -> Receipt:
-    """The receipt of ``intent`` as it stands. Built without validation: every field comes
-    from the aggregate, of the declared type already (tests/unit/test_fast_create.py)."""
-    return Receipt.model_construct(
+    return Receipt(
         request_id=intent.request_id,
         actor=intent.actor,
         target=intent.target,

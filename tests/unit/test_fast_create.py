@@ -1,7 +1,7 @@
 """A new aggregate made by ``ChainedAggregate._chain_create``'s own path is the one
 eventsourcing's ``_create`` makes: the same state, the same creation event attribute for
-attribute and in the same order (so it is stored as the same bytes); ``intent_id`` is
-``uuid.uuid5``; a receipt built from an intent without validation is the validated one."""
+attribute and in the same order (so it is stored as the same bytes); and ``intent_id`` is
+``uuid.uuid5``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from proofqueue.domain.breaker_log import BreakerLog
 from proofqueue.domain.chained import ChainedAggregate
-from proofqueue.domain.intent import NAMESPACE, Intent, Status, intent_id
-from proofqueue.domain.receipt import Receipt, receipt_of
+from proofqueue.domain.intent import NAMESPACE, Intent, intent_id
 from proofqueue.domain.transparency_log import TransparencyLog
 
 NOW = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
@@ -88,26 +87,3 @@ def test_intent_id_is_uuid5(request_id: str) -> None:
     assert (made.version, made.variant, made.is_safe) == (5, uuid.RFC_4122, expected.is_safe)
     assert hash(made) == hash(expected)
     assert str(made) == str(expected)
-
-
-@given(
-    attempts=st.integers(min_value=0, max_value=9),
-    job=st.one_of(st.none(), st.text(max_size=6)),
-    settled=st.booleans(),
-)
-def test_a_receipt_built_from_an_intent_is_the_validated_one(
-    attempts: int, job: str | None, settled: bool
-) -> None:
-    intent = Intent.queue(
-        request_id="r-1", actor="agent", target="acme/logo", params_public={},
-        params_sealed=None, params_plain={}, params_digest="sha256:00", max_attempts=3,
-        deadline=NOW + timedelta(hours=1), now=NOW,
-    )  # fmt: skip
-    intent.attempts, intent.job_id = attempts, job
-    if settled:
-        intent.status, intent.deliverable_id, intent.settled_at = Status.SETTLED, "d-1", NOW
-    built = receipt_of(intent)
-    validated = Receipt.model_validate(built.model_dump())
-    assert built == validated
-    assert built.model_dump_json() == validated.model_dump_json()
-    assert built.model_fields_set == validated.model_fields_set
