@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
@@ -32,7 +32,7 @@ CommitEach = Callable[[Sequence[T]], Sequence[R | BaseException]]
 @dataclass
 class _Waiting(Generic[T, R]):
     item: T
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event | None = None  # made for a caller who waits (a leader does not)
     lead: bool = False  # woken to commit what is queued, not because it is done
     outcome: R | BaseException | None = None
 
@@ -56,7 +56,9 @@ class ThreadGroupCommit(Generic[T, R]):
             self._queue.append(mine)
             lead = not self._busy
             self._busy = True
-        if not lead:
+            if not lead:
+                mine.done = threading.Event()
+        if mine.done is not None:
             mine.done.wait()
         if lead or mine.lead:
             self._lead()
@@ -79,7 +81,9 @@ class ThreadGroupCommit(Generic[T, R]):
         for waiting, outcome in zip(batch, outcomes, strict=True):
             waiting.outcome = outcome
             waiting.lead = False
-            waiting.done.set()
-        if successor is not None:  # the next batch is committed by the first who waits
+            if waiting.done is not None:
+                waiting.done.set()
+        if successor is not None:  # it came while this batch was busy, so it waits: it leads
             successor.lead = True
-            successor.done.set()
+            if successor.done is not None:
+                successor.done.set()
