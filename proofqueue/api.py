@@ -73,7 +73,7 @@ class ProofQueue(Submitting, Reading, Auditing, Operating, Observing):
         self.parts: Components = bootstrap(
             settings, vendor=vendor, sealer=sealer, clock=clock, rand=rand, worker_name=worker_name
         )
-        self._submits = ThreadGroupCommit(self._record_group)
+        self._submits = ThreadGroupCommit(self._prepare_item, self._record_prepared)
 
     @classmethod
     def from_env(cls, **overrides: object) -> ProofQueue:

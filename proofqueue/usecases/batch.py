@@ -58,13 +58,6 @@ def prepare_item(parts: Components, item: Item) -> Prepared | Exception:
         return exc
 
 
-def record_group(parts: Components, items: Sequence[Item]) -> list[Outcome]:
-    """Record ``items``, each independently, in one commit when possible; answer, in order,
-    each item's ``Recorded`` or the error that refused it (nothing of a refused item is
-    written)."""
-    return record_prepared(parts, [prepare_item(parts, item) for item in items])
-
-
 def record_prepared(parts: Components, prepared: Sequence[Prepared | Exception]) -> list[Outcome]:
     """Save prepared items (``prepare_item``) in one commit when none exists already, else
     each on its own; answer, in order, each ``Recorded`` or error. An error other than the

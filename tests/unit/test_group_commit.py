@@ -19,7 +19,7 @@ class Store:
         self.release = threading.Event()
         self.entered = threading.Event()
 
-    def commit_each(self, items: Sequence[str]) -> list[str | BaseException]:
+    def save(self, items: Sequence[str]) -> list[str | BaseException]:
         self.entered.set()
         self.release.wait(5)
         if "boom" in items:
@@ -30,7 +30,7 @@ class Store:
 
 def test_callers_arriving_during_a_commit_share_the_next_and_hear_their_own_answer() -> None:
     store = Store()
-    group: ThreadGroupCommit[str, str] = ThreadGroupCommit(store.commit_each)
+    group: ThreadGroupCommit[str, str, str] = ThreadGroupCommit(str.strip, store.save)
     answers: dict[str, str | BaseException] = {}
 
     def call(item: str) -> None:
@@ -64,10 +64,37 @@ def test_a_failed_commit_reaches_every_caller_of_its_batch_and_a_lone_caller_wai
 ):
     store = Store()
     store.release.set()
-    group: ThreadGroupCommit[str, str] = ThreadGroupCommit(store.commit_each)
+    group: ThreadGroupCommit[str, str, str] = ThreadGroupCommit(str.strip, store.save)
     assert group.commit("alone") == "ALONE"
     assert store.batches == [["alone"]]
     with pytest.raises(OSError, match="disk gone"):
         group.commit("boom")
     group.commit("after")  # the group is not stuck after a failure
     assert store.batches[-1] == ["after"]
+
+
+def test_callers_arriving_while_the_leader_prepares_join_its_batch() -> None:
+    store = Store()
+    store.release.set()
+    preparing, go = threading.Event(), threading.Event()
+
+    def prepare(item: str) -> str:
+        if item == "first":
+            preparing.set()
+            go.wait(5)
+        return item
+
+    group: ThreadGroupCommit[str, str, str] = ThreadGroupCommit(prepare, store.save)
+    first = threading.Thread(target=group.commit, args=("first",))
+    first.start()
+    assert preparing.wait(5)
+    others = [threading.Thread(target=group.commit, args=(name,)) for name in ("a", "b")]
+    for thread in others:
+        thread.start()
+    while len(group._queue) < 2:
+        threading.Event().wait(0.01)
+    go.set()
+    for thread in [first, *others]:
+        thread.join(5)
+    assert [sorted(batch) for batch in store.batches] == [["a", "b", "first"]]
+    assert group.commits == 1
