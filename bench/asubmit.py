@@ -13,9 +13,8 @@ import time
 from typing import Any
 
 from bench.intents import ACTOR, TARGET, params, request_id
+from bench.submit import WARMUP
 from proofqueue import AsyncProofQueue, Settings
-
-WARMUP = 20
 
 
 async def _submits(store: str, count: int, concurrency: int) -> dict[str, Any]:

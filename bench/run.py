@@ -57,7 +57,7 @@ class Plan:
     rounds: int  # figure 9: timed worker rounds per run (on the log of `large` intents)
 
 
-FULL = Plan("full", 1000, 300, 10_000, 1, 10_000, 100_000, 15.0, 100, 2_000, 30_000, 200)
+FULL = Plan("full", 3000, 300, 10_000, 1, 10_000, 100_000, 15.0, 100, 2_000, 30_000, 200)
 QUICK = Plan("quick", 300, 100, 1_000, 1, 2_000, 20_000, 8.0, 100, 500, 30_000, 200)
 FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")
 ASYNC_CONCURRENCY = 50  # figure 11: async submits in flight
