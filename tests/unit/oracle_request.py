@@ -1,5 +1,6 @@
 """The oracle for ``parse_request``: its implementation before it stopped using pydantic's
 validation (a copy, kept as it was; ``test_request_differential`` compares the two)."""
+
 from __future__ import annotations
 
 import json
