@@ -128,17 +128,20 @@ def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 @st.composite
 def deep_values(draw: st.DrawFn, wraps: int = len(_WRAPS)) -> Any:
     """A leaf under 13 to 18 (or 63 to 66) levels of dicts and lists (and, unless ``wraps``
-    is 2, tuples, ordered dicts and dict subclasses)."""
+    is 2, tuples, ordered dicts and dict subclasses), the levels drawn at once."""
     inner = draw(json_leaves)
-    depth = draw(st.one_of(st.integers(13, 18), st.integers(63, 66)))
+    depth = draw(st.sampled_from([13, 15, 16, 17, 18, 63, 64, 65, 66]))
+    kinds = draw(st.integers(0, wraps**depth - 1))
     for _ in range(depth):
-        inner = draw(st.sampled_from(_WRAPS[:wraps]))(inner)
+        kinds, kind = divmod(kinds, wraps)
+        inner = _WRAPS[kind](inner)
     return inner
 
 
 # Plain JSON (most of what callers send), and anything at all.
 json_values = st.recursive(json_leaves, _json_containers, max_leaves=12)
-values = st.one_of(st.recursive(leaves, _containers, max_leaves=12), deep_values())
+_nested = st.recursive(leaves, _containers, max_leaves=12)
+values = st.one_of(_nested, _nested, _nested, deep_values())  # deeply nested: one in four
 
 
 @st.composite

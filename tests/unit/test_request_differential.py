@@ -68,7 +68,7 @@ def test_the_fields_are_decided_as_the_model_did(
     assert outcome(parse_request, *fields) == expected
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     request_id=st.sampled_from(["order-42", "order-43", "order-44", "bad id"]),
     actor=st.sampled_from(["agent-7", Text("agent")]),

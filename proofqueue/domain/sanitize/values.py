@@ -150,15 +150,74 @@ def _may_hold_secret(text: str) -> bool:
     return _HEX_KEY.search(text) is not None or _CARD_DIGITS.search(text) is not None
 
 
+# What the alternatives of ``_SECRET_VALUE`` need in a match, one at least: a literal part of
+# the pattern, "bearer" in any case (its letters have no other case form in Python's regular
+# expressions), 64 hex digits, or "://" and "@" (user:password@).
+_SHAPE_HINTS = (
+    "eyJ", "PRIVATE KEY", "_live_", "_test_", "sk-", "github_pat_", "glpat-", "xox", "AKIA",
+    "ASIA", "AIza",
+)  # fmt: skip
+_GITHUB_TOKEN = re.compile(r"gh[pousr]_")
+
+
+def _may_have_shape(text: str) -> bool:
+    """Whether ``_SECRET_VALUE`` may match ``text``."""
+    for hint in _SHAPE_HINTS:
+        if hint in text:
+            return True
+    if "://" in text and "@" in text:
+        return True
+    if "_" in text and _GITHUB_TOKEN.search(text) is not None:
+        return True
+    if len(text) >= 6 and "bearer" in text.lower():
+        return True
+    return len(text) >= 64 and _HEX_KEY.search(text) is not None
+
+
 def _pattern_spans(text: str) -> list[Span]:
-    """Spans of ``text`` that look like secrets by their shape or by the name next to them."""
+    """Spans of ``text`` that look like secrets by their shape or by the name next to them.
+
+    The same list as ``_all_pattern_spans``, each pattern run only on a text that has what
+    every match of it needs: a shape's hint, '=' (a query, bare or quoted pair), ':' or '='
+    (Authorization), ':' (a header line), a quote (a quoted pair), "asic" (Basic) or 13
+    digits in a row (a card). Most values have none of these, many only a '-' or '_'."""
     if not _may_hold_secret(text):
         return []
-    return _all_pattern_spans(text)
+    equals = "=" in text
+    colon = ":" in text
+    spans = [m.span() for m in _SECRET_VALUE.finditer(text)] if _may_have_shape(text) else []
+    if equals:
+        for m in _QUERY_PARAM.finditer(text):
+            if _is_secret_param(m["name"]):
+                spans.append(m.span("value"))
+        for m in _BARE_PAIR.finditer(text):
+            if is_secret_key(m["name"]):
+                spans.append(m.span("value"))
+    if (equals or colon) and ('"' in text or "'" in text):
+        for m in _QUOTED_PAIR.finditer(text):
+            if m["name"] is not None and is_secret_key(m["name"]):
+                spans.append(m.span("value"))
+            elif m["bname"] is not None and is_secret_key(m["bname"]):
+                spans.append(m.span("bvalue"))
+    if equals or colon:
+        spans.extend(m.span("value") for m in _AUTHORIZATION.finditer(text))
+    if colon:
+        for m in _HEADER_LINE.finditer(text):
+            if m["value"].strip() and is_secret_key(m["name"]):
+                spans.append(m.span("value"))
+    if "asic" in text:
+        for m in _BASIC.finditer(text):
+            if _is_basic_credential(m["value"]):
+                spans.append(m.span())
+    if len(text) >= 13 and _CARD_DIGITS.search(text) is not None:
+        for m in _DIGIT_RUN.finditer(text):
+            spans.extend((m.start() + a, m.start() + b) for a, b in _card_spans(m.group(0)))
+    return spans
 
 
 def _all_pattern_spans(text: str) -> list[Span]:
-    """``_pattern_spans`` without the gate: every pattern run over the whole text."""
+    """``_pattern_spans`` without the gates: every pattern run over the whole text (what the
+    gated one is held to by ``tests/unit/test_sanitize_gate.py``)."""
     spans = [m.span() for m in _SECRET_VALUE.finditer(text)]
     for m in _QUERY_PARAM.finditer(text):
         if _is_secret_param(m["name"]):
