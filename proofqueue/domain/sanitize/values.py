@@ -140,14 +140,31 @@ _HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _may_hold_secret(text: str) -> bool:
-    if not _MARKS.isdisjoint(text):
+    # The marks one by one: cheaper than a set's walk over the text (``_MARKS``).
+    if "=" in text or '"' in text or "'" in text or ":" in text or "_" in text or "-" in text:
         return True
     lower = text.lower()
     if "bearer" in lower or "authorization" in lower or "basic" in lower:
         return True
     if "eyJ" in text or "AKIA" in text or "ASIA" in text or "AIza" in text:
         return True
-    return _HEX_KEY.search(text) is not None or _CARD_DIGITS.search(text) is not None
+    if len(text) >= 64 and _HEX_KEY.search(text) is not None:
+        return True
+    return _may_hold_card(text)
+
+
+def _may_hold_card(text: str) -> bool:
+    """13 digits in a row, single spaces or dashes between them allowed."""
+    if len(text) < 13 or not _has_digit(text):
+        return False
+    return _CARD_DIGITS.search(text) is not None
+
+
+def _has_digit(text: str) -> bool:
+    for digit in "0123456789":  # noqa: SIM110  (ten searches in C: cheaper than any())
+        if digit in text:
+            return True
+    return False
 
 
 # What the alternatives of ``_SECRET_VALUE`` need in a match, one at least: a literal part of
@@ -209,7 +226,7 @@ def _pattern_spans(text: str) -> list[Span]:
         for m in _BASIC.finditer(text):
             if _is_basic_credential(m["value"]):
                 spans.append(m.span())
-    if len(text) >= 13 and _CARD_DIGITS.search(text) is not None:
+    if _may_hold_card(text):
         for m in _DIGIT_RUN.finditer(text):
             spans.extend((m.start() + a, m.start() + b) for a, b in _card_spans(m.group(0)))
     return spans
