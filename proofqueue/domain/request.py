@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +33,24 @@ _SPACE = re.compile(r"\s")
 _CONTROL = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
 )
-# Params as JSON for their size: compact, as stored (one encoder, made once).
+# Params as JSON for their size: compact, as stored.
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def _compact_encoder() -> Callable[[Any], str]:
+    """``_COMPACT.encode`` without its setup in every call: the standard library's C encoder,
+    made once. Made without circular-reference markers it keeps nothing between calls; a
+    cycle cannot reach it (``check_json`` refuses nesting deeper than 64 levels first)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover  (a Python without the _json accelerator)
+        return _COMPACT.encode
+    encode = make(
+        None, _COMPACT.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_compact = _compact_encoder()
 
 _NOT_STR = "Input should be a valid string"
 _NOT_UNICODE = "Input should be a valid string, unable to parse raw data as a unicode string"
@@ -172,7 +189,7 @@ def _check_strings(value: Any, path: str) -> None:
 def _params(value: dict[str, Any]) -> dict[str, Any]:
     """Only JSON, valid unicode, at most 16 levels deep and 64 KiB as compact JSON."""
     check_json(value, "params")  # only JSON types, no NaN: InvalidInput naming the part
-    text = _COMPACT.encode(value)
+    text = _compact(value)
     if text.isascii():  # no lone surrogate, one byte a character
         size = len(text)
     else:
