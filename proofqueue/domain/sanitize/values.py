@@ -140,9 +140,16 @@ _HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _may_hold_secret(text: str) -> bool:
+    """Whether any pattern may match ``text``: a mark, or a hint of an unmarked secret."""
     # The marks one by one: cheaper than a set's walk over the text (``_MARKS``).
     if "=" in text or '"' in text or "'" in text or ":" in text or "_" in text or "-" in text:
         return True
+    return _unmarked_hint(text)
+
+
+def _unmarked_hint(text: str) -> bool:
+    """What a secret without any of ``_MARKS`` holds: a word, a prefix, 64 hex digits, or 13
+    digits in a row (single spaces between them allowed)."""
     lower = text.lower()
     if "bearer" in lower or "authorization" in lower or "basic" in lower:
         return True
@@ -150,14 +157,7 @@ def _may_hold_secret(text: str) -> bool:
         return True
     if len(text) >= 64 and _HEX_KEY.search(text) is not None:
         return True
-    return _may_hold_card(text)
-
-
-def _may_hold_card(text: str) -> bool:
-    """13 digits in a row, single spaces or dashes between them allowed."""
-    if len(text) < 13 or not _has_digit(text):
-        return False
-    return _CARD_DIGITS.search(text) is not None
+    return len(text) >= 13 and _has_digit(text) and _CARD_DIGITS.search(text) is not None
 
 
 def _has_digit(text: str) -> bool:
@@ -198,10 +198,12 @@ def _pattern_spans(text: str) -> list[Span]:
     every match of it needs: a shape's hint, '=' (a query, bare or quoted pair), ':' or '='
     (Authorization), ':' (a header line), a quote (a quoted pair), "asic" (Basic) or 13
     digits in a row (a card). Most values have none of these, many only a '-' or '_'."""
-    if not _may_hold_secret(text):
-        return []
     equals = "=" in text
     colon = ":" in text
+    if not (
+        equals or colon or '"' in text or "'" in text or "_" in text or "-" in text
+    ) and not _unmarked_hint(text):
+        return []  # what _may_hold_secret says, with '=' and ':' looked for once
     spans = [m.span() for m in _SECRET_VALUE.finditer(text)] if _may_have_shape(text) else []
     if equals:
         for m in _QUERY_PARAM.finditer(text):
@@ -226,7 +228,7 @@ def _pattern_spans(text: str) -> list[Span]:
         for m in _BASIC.finditer(text):
             if _is_basic_credential(m["value"]):
                 spans.append(m.span())
-    if _may_hold_card(text):
+    if len(text) >= 13 and _has_digit(text) and _CARD_DIGITS.search(text) is not None:
         for m in _DIGIT_RUN.finditer(text):
             spans.extend((m.start() + a, m.start() + b) for a, b in _card_spans(m.group(0)))
     return spans

@@ -54,13 +54,12 @@ _KEYS_KEPT = 4096
 
 
 def _judge_key(text: str) -> tuple[str, bool]:
-    judged = _KEYS.get(text)
-    if judged is None:
-        judged = (_redacted(text), is_secret_key(text))
-        if len(text) <= 64:  # the same few names come again and again: remembered
-            if len(_KEYS) >= _KEYS_KEPT:
-                _KEYS.clear()
-            _KEYS[text] = judged
+    """``text`` as shown and whether it names a secret (looked up in ``_KEYS`` first)."""
+    judged = (_redacted(text), is_secret_key(text))
+    if len(text) <= 64:  # the same few names come again and again: remembered
+        if len(_KEYS) >= _KEYS_KEPT:
+            _KEYS.clear()
+        _KEYS[text] = judged
     return judged
 
 
@@ -68,16 +67,15 @@ def _names_a_secret(name: Any) -> bool:
     return isinstance(name, str) and bool(_IDENTIFIER.fullmatch(name)) and is_secret_key(name)
 
 
-def _names_a_key(key: Any) -> bool:
-    if type(key) is str:
-        return len(key) <= _LONGEST_NAME_KEY and key.lower() in _NAME_KEYS
-    return str(key).lower() in _NAME_KEYS
-
-
 def _named_secret_keys(mapping: Mapping[Any, Any]) -> set[Any]:
     """The value keys of ``{"name": "Authorization", "value": ...}``, when the name is secret."""
     for key, item in mapping.items():
-        if _names_a_key(key) and _names_a_secret(item):
+        if type(key) is str:  # a name key is short: lower() never shortens a text
+            if len(key) > _LONGEST_NAME_KEY or key.lower() not in _NAME_KEYS:
+                continue
+        elif str(key).lower() not in _NAME_KEYS:
+            continue
+        if _names_a_secret(item):
             return {k for k in mapping if str(k).lower() in _VALUE_KEYS}
     return set()
 
@@ -114,7 +112,8 @@ def sanitize_walk(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]
 def _clean(value: Any, where: Where, paths: list[str]) -> Any:
     kind = type(value)
     if kind is str:
-        return _clean_text(value, where, paths)
+        spans = _pattern_spans(value)
+        return _shown(value, spans, where, paths) if spans else value
     if kind is dict:
         return _clean_mapping(value, where, paths)
     if kind is int:
@@ -145,8 +144,10 @@ def _clean(value: Any, where: Where, paths: list[str]) -> Any:
 
 def _clean_text(text: str, where: Where, paths: list[str]) -> str:
     spans = _pattern_spans(text)
-    if not spans:
-        return text
+    return _shown(text, spans, where, paths) if spans else text
+
+
+def _shown(text: str, spans: list[tuple[int, int]], where: Where, paths: list[str]) -> str:
     shown = _apply(text, spans)
     if shown != text:
         paths.append(_path(where))
@@ -166,7 +167,7 @@ def _clean_mapping(mapping: Mapping[Any, Any], where: Where, paths: list[str]) -
     out: dict[str, Any] = {}
     for key, item in mapping.items():
         if type(key) is str:
-            shown_key, secret = _judge_key(key)
+            shown_key, secret = _KEYS.get(key) or _judge_key(key)
         else:
             text = str(key)
             shown_key, secret = _redacted(text), is_secret_key(text)
