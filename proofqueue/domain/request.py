@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from proofqueue.domain.canonical import check_json, encode_checked, key_path
@@ -186,25 +186,30 @@ def _check_strings(value: Any, path: str) -> None:
         _check_strings(child, child_path)
 
 
-def _params(value: dict[str, Any]) -> dict[str, Any]:
-    """Only JSON, valid unicode, at most 16 levels deep and 64 KiB as compact JSON."""
+def _params(value: dict[str, Any]) -> bytes:
+    """Only JSON, valid unicode, at most 16 levels deep and 64 KiB as compact JSON; the
+    params' canonical encoding (which a submit needs for their digest)."""
     check_json(value, "params")  # only JSON types, no NaN: InvalidInput naming the part
-    text = _compact(value)
-    if text.isascii():  # no lone surrogate, one byte a character
-        size = len(text)
+    canonical = encode_checked(value)
+    if b"\\u" not in canonical:
+        # Only printable ASCII and the short escapes (\n, \", ...), which the compact JSON
+        # writes alike: as long as it, in another order of keys.
+        size = len(canonical)
+        brackets = canonical.count(b"{") + canonical.count(b"[")
     else:
+        text = _compact(value)
         try:
             size = len(text.encode())
         except UnicodeEncodeError:
             _check_strings(value, "params")  # names the lone surrogate
             raise
+        brackets = text.count("{") + text.count("[")
     # As deep as it has brackets at most: the walk only for params that might be too deep.
-    brackets = text.count("{") + text.count("[")
     if brackets > MAX_PARAMS_DEPTH and _depth(value) > MAX_PARAMS_DEPTH:
         raise ValueError(f"nested deeper than {MAX_PARAMS_DEPTH} levels")
     if size > MAX_PARAMS_BYTES:
         raise ValueError(f"larger than 64 KiB as JSON ({size} bytes)")
-    return value
+    return canonical
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -221,11 +226,14 @@ class IntentRequest:
     actor: str
     target: str
     params: dict[str, Any]
+    _canonical: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def canonical_params(self) -> bytes:
         """The params' canonical encoding (the bytes their digest is computed over)."""
-        return encode_checked(self.params)  # parse_request has checked them
+        if self._canonical is not None:  # made by parse_request while it checked them
+            return self._canonical
+        return encode_checked(self.params)
 
     @property
     def provider(self) -> str:
@@ -245,6 +253,7 @@ def parse_request(
     failed: InvalidInput | None = None
     checked_id = checked_actor = checked_target = ""
     checked_params: dict[str, Any] = {}
+    canonical = b""
     try:
         checked_id = _request_id(request_id)
     except ValueError as exc:
@@ -258,11 +267,12 @@ def parse_request(
     except ValueError as exc:
         failed = failed or InvalidInput("target", str(exc))
     try:  # an InvalidInput from inside params goes up at once
-        checked_params = _params(_params_dict(params))
+        checked_params = _params_dict(params)
+        canonical = _params(checked_params)
     except _KeyRefused as exc:
         failed = failed or InvalidInput(exc.field, str(exc))
     except ValueError as exc:
         failed = failed or InvalidInput("params", str(exc))
     if failed is not None:
         raise failed
-    return IntentRequest(checked_id, checked_actor, checked_target, checked_params)
+    return IntentRequest(checked_id, checked_actor, checked_target, checked_params, canonical)

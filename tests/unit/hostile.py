@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import enum
+import json
 import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -146,11 +147,14 @@ values = st.one_of(_nested, _nested, _nested, deep_values())  # deeply nested: o
 
 @st.composite
 def big_params(draw: st.DrawFn) -> dict[str, Any]:
-    """Params near 64 KiB of compact JSON, in one- and three-byte characters."""
-    size = draw(st.integers(65520, 65540))
-    char = draw(st.sampled_from(["x", "€", "\n", "\ud800"]))
-    text = char * ((size - 8) // len(char.encode("utf-8", "surrogatepass")))
-    return {"a": text}
+    """Params near 64 KiB of compact JSON, of one- to three-byte characters, escapes
+    (quotes, backslashes, controls, DEL) and lone surrogates; with a float or without."""
+    size = draw(st.integers(65515, 65545))
+    piece = draw(st.sampled_from(["x", "€", "\n", "\ud800", '"', "\\", "\x7f", "\x1f", "a\\u"]))
+    extra: dict[str, Any] = draw(st.sampled_from([{}, {"f": 1.5}, {"n": [1, None]}]))
+    each = len(json.dumps(piece, ensure_ascii=False)[1:-1].encode("utf-8", "surrogatepass"))
+    room = size - len(json.dumps({"a": "", **extra}, separators=(",", ":")))
+    return {"a": piece * (room // each), **extra}
 
 
 def _dicts_of(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

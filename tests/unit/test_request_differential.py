@@ -90,7 +90,7 @@ def test_params_are_decided_as_the_model_did(
     assert outcome(parse_request, *fields) == expected
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(params=big_params())
 def test_the_size_limit_is_decided_as_the_model_did(params: dict[str, Any]) -> None:
     """Around 64 KiB, in one- and three-byte characters, and with lone surrogates."""
