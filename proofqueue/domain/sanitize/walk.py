@@ -54,7 +54,8 @@ _KEYS_KEPT = 4096
 
 
 def _judge_key(text: str) -> tuple[str, bool]:
-    """``text`` as shown and whether it names a secret (looked up in ``_KEYS`` first)."""
+    """``text`` as shown and whether it names a secret, remembered in ``_KEYS`` when short
+    (the walk looks there first)."""
     judged = (_redacted(text), is_secret_key(text))
     if len(text) <= 64:  # the same few names come again and again: remembered
         if len(_KEYS) >= _KEYS_KEPT:
