@@ -10,12 +10,11 @@ from typing import Any
 
 from proofqueue.domain.canonical import key_path
 from proofqueue.domain.sanitize.keys import is_secret_key
+from proofqueue.domain.sanitize.shapes import _HEX_KEY, Span
 from proofqueue.domain.sanitize.values import (
     _CARD_DIGITS,
-    _HEX_KEY,
     _MARKS,
     REDACTED,
-    Span,
     _all_pattern_spans,
     _apply,
     _redact_cards,

@@ -1,10 +1,10 @@
 """Secret-looking values, found by their shape or by the name next to them.
 
-The patterns (Bearer tokens, JWTs, PEM/OpenSSH/PGP private keys, long hex keys, well-known
-token prefixes, user:password@ in URLs), secret query parameters and quoted name-value pairs,
-Authorization and header lines, Basic credentials that decode to ``user:password``, and
-Luhn-valid card numbers. ``_pattern_spans`` finds them in a text; ``_apply`` replaces spans
-with ``REDACTED``.
+The shapes (``shapes``: Bearer tokens, JWTs, PEM/OpenSSH/PGP private keys, long hex keys,
+well-known token prefixes, user:password@ in URLs), secret query parameters and quoted
+name-value pairs, Authorization and header lines, Basic credentials that decode to
+``user:password``, and Luhn-valid card numbers. ``_pattern_spans`` finds them in a text;
+``_apply`` replaces spans with ``REDACTED``.
 """
 
 from __future__ import annotations
@@ -15,37 +15,11 @@ import re
 from collections.abc import Iterable
 
 from proofqueue.domain.sanitize.keys import _is_secret_param, is_secret_key
+from proofqueue.domain.sanitize.shapes import _HEX_KEY, _SECRET_VALUE, Span, _shape_spans
 
 REDACTED = "[REDACTED]"
 
-Span = tuple[int, int]
 
-
-# Redacted whole wherever they occur.
-_SECRET_VALUE = re.compile(
-    "|".join(
-        (
-            r"(?i:\bbearer\s+)[^\s\"'<>,;()\[\]{}\\]{8,}",
-            r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
-            # PEM, OpenSSH, SSH2 and PGP private keys; to the end of the text when cut off.
-            r"(?s:-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}.*?"
-            r"(?:-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|$))",
-            r"\b(?:0x)?[0-9a-fA-F]{64,}\b",
-            r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}",
-            r"\bsk-[A-Za-z0-9_-]{16,}",
-            r"\bgh[pousr]_[A-Za-z0-9]{20,}",
-            r"\bgithub_pat_[A-Za-z0-9_]{20,}",
-            r"\bglpat-[A-Za-z0-9_-]{20,}",
-            r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
-            r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-            r"\bAIza[0-9A-Za-z_-]{35}",
-            # user:password@ after a scheme; the password may hold '@' or '/' (the host is
-            # what follows the last '@'); "host:8443/path/@me" is a port, not a password.
-            r"(?<=://)[^\s/?#@:\[\]\"'<>]*:(?!\d*(?:[/?#\"'<>\s]|$))[^\s\"'<>]*?"
-            r"(?=@[^\s@/?#\"'<>]*(?:[/?#\"'<>\s]|$))",
-        )
-    )
-)
 # Any userinfo of a URL (also a lone user name, which may be a token): for redact_url.
 _USERINFO = re.compile(
     r"(?<=://)[^\s/?#@:\[\]\"'<>]*(?::(?!\d*(?:[/?#\"'<>\s]|$))[^\s\"'<>]*?)?"
@@ -136,7 +110,6 @@ def _is_basic_credential(value: str) -> bool:
 # pieces, that the gate never turns away a text the patterns match.
 _MARKS = frozenset("=\"':_-")
 _CARD_DIGITS = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
-_HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _may_hold_secret(text: str) -> bool:
@@ -167,30 +140,6 @@ def _has_digit(text: str) -> bool:
     return False
 
 
-# What the alternatives of ``_SECRET_VALUE`` need in a match, one at least: a literal part of
-# the pattern, "bearer" in any case (its letters have no other case form in Python's regular
-# expressions), 64 hex digits, or "://" and "@" (user:password@).
-_SHAPE_HINTS = (
-    "eyJ", "PRIVATE KEY", "_live_", "_test_", "sk-", "github_pat_", "glpat-", "xox", "AKIA",
-    "ASIA", "AIza",
-)  # fmt: skip
-_GITHUB_TOKEN = re.compile(r"gh[pousr]_")
-
-
-def _may_have_shape(text: str) -> bool:
-    """Whether ``_SECRET_VALUE`` may match ``text``."""
-    for hint in _SHAPE_HINTS:
-        if hint in text:
-            return True
-    if "://" in text and "@" in text:
-        return True
-    if "_" in text and _GITHUB_TOKEN.search(text) is not None:
-        return True
-    if len(text) >= 6 and "bearer" in text.lower():
-        return True
-    return len(text) >= 64 and _HEX_KEY.search(text) is not None
-
-
 def _pattern_spans(text: str) -> list[Span]:
     """Spans of ``text`` that look like secrets by their shape or by the name next to them.
 
@@ -204,7 +153,7 @@ def _pattern_spans(text: str) -> list[Span]:
         equals or colon or '"' in text or "'" in text or "_" in text or "-" in text
     ) and not _unmarked_hint(text):
         return []  # what _may_hold_secret says, with '=' and ':' looked for once
-    spans = [m.span() for m in _SECRET_VALUE.finditer(text)] if _may_have_shape(text) else []
+    spans = _shape_spans(text)
     if equals:
         for m in _QUERY_PARAM.finditer(text):
             if _is_secret_param(m["name"]):
