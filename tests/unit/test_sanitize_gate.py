@@ -13,6 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from proofqueue.domain.sanitize import redact_text
+from proofqueue.domain.sanitize.shapes import _SHAPES, _may_have_shape
 from proofqueue.domain.sanitize.values import _all_pattern_spans, _may_hold_secret, _pattern_spans
 from tests.unit import hostile
 
@@ -111,3 +112,12 @@ def test_only_ascii_letters_match_bearer_in_any_case() -> None:
     Unicode matches one of its letters case-insensitively in Python's regular expressions."""
     everything = "".join(map(chr, range(0x110000)))
     assert set(re.findall("(?i)[bear]", everything)) == set("bearBEAR")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(texts, hostile.texts))
+def test_the_quick_shape_gate_says_yes_whenever_a_shape_may_match(text: str) -> None:
+    """``_may_have_shape`` is every shape's hint in one function: never less permissive."""
+    lower = text.lower()
+    if any(may_match(text, lower) for _, may_match in _SHAPES):
+        assert _may_have_shape(text)
