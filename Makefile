@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet 'dbos>=3,<4'
 	scripts/with-postgres $(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.tlog
+	$(BIN)/python -m bench.prepare
 
 # proofqueue at a million intents (a 1.4M-event log written in bulk through the real
 # recorder): replay, verify --all, the breaker's first load, health/counts/list, durable

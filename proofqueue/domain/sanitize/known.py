@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-from proofqueue.domain.sanitize.values import Span
+from proofqueue.domain.sanitize.shapes import Span
 
 # A fragment of a known secret this long is redacted wherever it occurs; a text cut off in
 # the middle of a secret loses the secret's beginning from this many characters on.

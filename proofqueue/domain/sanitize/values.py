@@ -1,10 +1,10 @@
 """Secret-looking values, found by their shape or by the name next to them.
 
-The patterns (Bearer tokens, JWTs, PEM/OpenSSH/PGP private keys, long hex keys, well-known
-token prefixes, user:password@ in URLs), secret query parameters and quoted name-value pairs,
-Authorization and header lines, Basic credentials that decode to ``user:password``, and
-Luhn-valid card numbers. ``_pattern_spans`` finds them in a text; ``_apply`` replaces spans
-with ``REDACTED``.
+The shapes (``shapes``: Bearer tokens, JWTs, PEM/OpenSSH/PGP private keys, long hex keys,
+well-known token prefixes, user:password@ in URLs), secret query parameters and quoted
+name-value pairs, Authorization and header lines, Basic credentials that decode to
+``user:password``, and Luhn-valid card numbers. ``_pattern_spans`` finds them in a text;
+``_apply`` replaces spans with ``REDACTED``.
 """
 
 from __future__ import annotations
@@ -15,37 +15,11 @@ import re
 from collections.abc import Iterable
 
 from proofqueue.domain.sanitize.keys import _is_secret_param, is_secret_key
+from proofqueue.domain.sanitize.shapes import _HEX_KEY, _SECRET_VALUE, Span, _shape_spans
 
 REDACTED = "[REDACTED]"
 
-Span = tuple[int, int]
 
-
-# Redacted whole wherever they occur.
-_SECRET_VALUE = re.compile(
-    "|".join(
-        (
-            r"(?i:\bbearer\s+)[^\s\"'<>,;()\[\]{}\\]{8,}",
-            r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
-            # PEM, OpenSSH, SSH2 and PGP private keys; to the end of the text when cut off.
-            r"(?s:-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}.*?"
-            r"(?:-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|$))",
-            r"\b(?:0x)?[0-9a-fA-F]{64,}\b",
-            r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}",
-            r"\bsk-[A-Za-z0-9_-]{16,}",
-            r"\bgh[pousr]_[A-Za-z0-9]{20,}",
-            r"\bgithub_pat_[A-Za-z0-9_]{20,}",
-            r"\bglpat-[A-Za-z0-9_-]{20,}",
-            r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
-            r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-            r"\bAIza[0-9A-Za-z_-]{35}",
-            # user:password@ after a scheme; the password may hold '@' or '/' (the host is
-            # what follows the last '@'); "host:8443/path/@me" is a port, not a password.
-            r"(?<=://)[^\s/?#@:\[\]\"'<>]*:(?!\d*(?:[/?#\"'<>\s]|$))[^\s\"'<>]*?"
-            r"(?=@[^\s@/?#\"'<>]*(?:[/?#\"'<>\s]|$))",
-        )
-    )
-)
 # Any userinfo of a URL (also a lone user name, which may be a token): for redact_url.
 _USERINFO = re.compile(
     r"(?<=://)[^\s/?#@:\[\]\"'<>]*(?::(?!\d*(?:[/?#\"'<>\s]|$))[^\s\"'<>]*?)?"
@@ -136,29 +110,82 @@ def _is_basic_credential(value: str) -> bool:
 # pieces, that the gate never turns away a text the patterns match.
 _MARKS = frozenset("=\"':_-")
 _CARD_DIGITS = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
-_HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _may_hold_secret(text: str) -> bool:
-    if not _MARKS.isdisjoint(text):
+    """Whether any pattern may match ``text``: a mark, or a hint of an unmarked secret."""
+    # The marks one by one: cheaper than a set's walk over the text (``_MARKS``).
+    if "=" in text or '"' in text or "'" in text or ":" in text or "_" in text or "-" in text:
         return True
+    return _unmarked_hint(text)
+
+
+def _unmarked_hint(text: str) -> bool:
+    """What a secret without any of ``_MARKS`` holds: a word, a prefix, 64 hex digits, or 13
+    digits in a row (single spaces between them allowed)."""
     lower = text.lower()
     if "bearer" in lower or "authorization" in lower or "basic" in lower:
         return True
     if "eyJ" in text or "AKIA" in text or "ASIA" in text or "AIza" in text:
         return True
-    return _HEX_KEY.search(text) is not None or _CARD_DIGITS.search(text) is not None
+    if len(text) >= 64 and _HEX_KEY.search(text) is not None:
+        return True
+    return len(text) >= 13 and _has_digit(text) and _CARD_DIGITS.search(text) is not None
+
+
+def _has_digit(text: str) -> bool:
+    for digit in "0123456789":  # noqa: SIM110  (ten searches in C: cheaper than any())
+        if digit in text:
+            return True
+    return False
 
 
 def _pattern_spans(text: str) -> list[Span]:
-    """Spans of ``text`` that look like secrets by their shape or by the name next to them."""
-    if not _may_hold_secret(text):
-        return []
-    return _all_pattern_spans(text)
+    """Spans of ``text`` that look like secrets by their shape or by the name next to them.
+
+    The same list as ``_all_pattern_spans``, each pattern run only on a text that has what
+    every match of it needs: a shape's hint, '=' (a query, bare or quoted pair), ':' or '='
+    (Authorization), ':' (a header line), a quote (a quoted pair), "asic" (Basic) or 13
+    digits in a row (a card). Most values have none of these, many only a '-' or '_'."""
+    equals = "=" in text
+    colon = ":" in text
+    if not (
+        equals or colon or '"' in text or "'" in text or "_" in text or "-" in text
+    ) and not _unmarked_hint(text):
+        return []  # what _may_hold_secret says, with '=' and ':' looked for once
+    spans = _shape_spans(text)
+    if equals:
+        for m in _QUERY_PARAM.finditer(text):
+            if _is_secret_param(m["name"]):
+                spans.append(m.span("value"))
+        for m in _BARE_PAIR.finditer(text):
+            if is_secret_key(m["name"]):
+                spans.append(m.span("value"))
+    if (equals or colon) and ('"' in text or "'" in text):
+        for m in _QUOTED_PAIR.finditer(text):
+            if m["name"] is not None and is_secret_key(m["name"]):
+                spans.append(m.span("value"))
+            elif m["bname"] is not None and is_secret_key(m["bname"]):
+                spans.append(m.span("bvalue"))
+    if equals or colon:
+        spans.extend(m.span("value") for m in _AUTHORIZATION.finditer(text))
+    if colon:
+        for m in _HEADER_LINE.finditer(text):
+            if m["value"].strip() and is_secret_key(m["name"]):
+                spans.append(m.span("value"))
+    if "asic" in text:
+        for m in _BASIC.finditer(text):
+            if _is_basic_credential(m["value"]):
+                spans.append(m.span())
+    if len(text) >= 13 and _has_digit(text) and _CARD_DIGITS.search(text) is not None:
+        for m in _DIGIT_RUN.finditer(text):
+            spans.extend((m.start() + a, m.start() + b) for a, b in _card_spans(m.group(0)))
+    return spans
 
 
 def _all_pattern_spans(text: str) -> list[Span]:
-    """``_pattern_spans`` without the gate: every pattern run over the whole text."""
+    """``_pattern_spans`` without the gates: every pattern run over the whole text (what the
+    gated one is held to by ``tests/unit/test_sanitize_gate.py``)."""
     spans = [m.span() for m in _SECRET_VALUE.finditer(text)]
     for m in _QUERY_PARAM.finditer(text):
         if _is_secret_param(m["name"]):
