@@ -70,6 +70,11 @@ def receipt_leaf(receipt: Mapping[str, Any]) -> bytes:
 _SAFE_INT = 2**53 - 1
 
 
+def flat_jcs(document: Mapping[str, Any]) -> bytes | None:
+    """RFC 8785 bytes of a flat object (``receipt_leaf``'s usual case), or None."""
+    return _flat_jcs(document)
+
+
 def _flat_jcs(document: Mapping[str, Any]) -> bytes | None:
     """RFC 8785 bytes of a flat object of ASCII keys and text, whole numbers within
     IEEE 754's exact range, booleans and nulls, by the standard library's encoder (which
