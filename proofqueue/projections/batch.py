@@ -164,7 +164,7 @@ class _Batch:
             self.queued_at[key] = iso
             self.new_tlog.append((key, iso))
             self.changed.add(key)
-            self.tally.add(event, None, False, "QUEUED")
+            self.tally.entered_backlog(at)  # ``Tally.add`` of a Queued event
             self.entered["QUEUED"] = self.entered.get("QUEUED", 0) + 1
             return
         if row is None:
