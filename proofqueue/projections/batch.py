@@ -14,7 +14,7 @@ one event at a time and isolate the event that fails.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -24,10 +24,9 @@ from pydantic import TypeAdapter
 from proofqueue.domain import merkle
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.receipt import Receipt
-from proofqueue.projections import series, tlog
+from proofqueue.projections import rows, series, tlog
 from proofqueue.projections.breaker_batch import Breakers
 from proofqueue.projections.store import Cursor
-from proofqueue.projections.views import ts
 
 COLUMNS = (
     "intent_id", "request_id", "status", "sort_rank", "actor", "target", "attempts",
@@ -171,15 +170,15 @@ class _Batch:
             return  # no row to change (its Queued event is not in the log): as one by one
         before = row["status"]
         claimed = row["claim_until"] is not None
-        change = _UPDATES.get(kind)
+        change = rows.CHANGES.get(kind)
         if change is not None:
             change(row, event)
         else:
-            _update(row, event)
+            rows.change(row, event)
         self.changed.add(key)
         after = row["status"]
-        moved = (before in series.OPEN) != (after in series.OPEN)  # in or out of the backlog
-        if claimed or moved or isinstance(event, _SUBMITTED):
+        crossed = (before in series.OPEN) != (after in series.OPEN)  # in or out of the backlog
+        if claimed or crossed or isinstance(event, _SUBMITTED):
             self.tally.add(event, before, claimed, after)  # counters and the backlog's moves
         if before != after:
             if before:
@@ -253,76 +252,3 @@ class _Batch:
                 sql("INSERT INTO pq_tlog_nodes (level, idx, hash) VALUES (?, ?, ?)"),
                 [(level, idx, digest) for (level, idx), digest in self.nodes.items()],
             )
-
-
-def _update(row: dict[str, Any], event: Any) -> None:
-    """``views._apply_row`` on a row held in memory (an event of a subclass: by isinstance)."""
-    for kind, change in _UPDATES.items():
-        if isinstance(event, kind):
-            change(row, event)
-            return
-
-
-def _started(row: dict[str, Any], event: Any) -> None:
-    row["attempts"] = event.attempt
-    row["claim_until"] = ts(event.lease_until)
-    _moved(row, event)
-
-
-def _retrying(row: dict[str, Any], event: Any) -> None:
-    if not event.operator:
-        row["last_error"] = event.detail
-    row.update(
-        status="RETRYING", sort_rank=1, next_attempt_at=ts(event.next_attempt_at),
-        claim_until=None,
-    )  # fmt: skip
-    _moved(row, event)
-
-
-def _submitted(row: dict[str, Any], event: Any) -> None:
-    row.update(
-        status="SUBMITTED", sort_rank=2, job_id=event.job_id, job_note=None,
-        next_attempt_at=None, claim_until=None,
-    )  # fmt: skip
-    _moved(row, event)
-
-
-def _unresolved(row: dict[str, Any], event: Any) -> None:
-    row["job_note"] = event.detail
-    _moved(row, event)
-
-
-def _settled(row: dict[str, Any], event: Any) -> None:
-    at = ts(event.timestamp)
-    row.update(status="SETTLED", sort_rank=4, deliverable_id=event.deliverable_id, settled_at=at)
-    row["updated_at"], row["version"] = at, event.originator_version
-
-
-def _reopened(row: dict[str, Any], event: Any) -> None:
-    at = ts(event.timestamp)
-    row.update(status="QUEUED", sort_rank=0, last_error=None, next_attempt_at=at, claim_until=None)
-    row["updated_at"], row["version"] = at, event.originator_version
-
-
-def _failed(row: dict[str, Any], event: Any) -> None:
-    row.update(
-        status="FAILED", sort_rank=3, last_error=f"{event.reason}: {event.detail}",
-        next_attempt_at=None, claim_until=None,
-    )  # fmt: skip
-    _moved(row, event)
-
-
-def _moved(row: dict[str, Any], event: Any) -> None:
-    row["updated_at"], row["version"] = ts(event.timestamp), event.originator_version
-
-
-# What each intent event the views show does to its row (any other changes nothing).
-_UPDATES: dict[type, Callable[[dict[str, Any], Any], None]] = {
-    Intent.AttemptStarted: _started,
-    Intent.RetryScheduled: _retrying,
-    Intent.Submitted: _submitted,
-    Intent.JobUnresolved: _unresolved,
-    Intent.Settled: _settled,
-    Intent.Reopened: _reopened,
-    Intent.Failed: _failed,
-}
