@@ -45,6 +45,7 @@ _UPDATE = (
 )
 
 
+_NAMES = ", ".join(COLUMNS)
 _ALL = itemgetter(*COLUMNS)
 _CHANGING = itemgetter(*COLUMNS[2:])
 
@@ -124,10 +125,10 @@ class _Batch:
             chunk = keys[start : start + CHUNK]
             marks = ", ".join("?" for _ in chunk)
             for row in cur.all(
-                f"SELECT * FROM pq_intents WHERE intent_id IN ({marks})",  # noqa: S608
+                f"SELECT {_NAMES} FROM pq_intents WHERE intent_id IN ({marks})",  # noqa: S608
                 chunk,
             ):
-                self.rows[str(row["intent_id"])] = {c: row[c] for c in COLUMNS}
+                self.rows[str(row["intent_id"])] = row  # exactly COLUMNS
             for row in cur.all(
                 "SELECT intent_id, queued_at FROM pq_tlog_intents"  # noqa: S608
                 f" WHERE intent_id IN ({marks})",
