@@ -33,6 +33,9 @@ try:  # the ``fast`` extra
 except ImportError:  # pragma: no cover  (the general path only)
     msgspec = None  # type: ignore[assignment]
 
+# The real datetime class, held in a tuple (a test's clock patcher replaces module
+# attributes that are datetime).
+_DATETIME = (datetime,)
 _fromisoformat = datetime.fromisoformat
 _new = object.__new__
 _set = object.__setattr__
@@ -63,7 +66,7 @@ def _field_type(hint: Any) -> Any | None:
     decoded from JSON without typed values), or None when there is none here."""
     if hint is Any:
         return Any
-    if hint is datetime:
+    if hint is _DATETIME[0]:
         return _Time
     if hint in (str, int, bool):
         return hint
@@ -93,10 +96,11 @@ def plan(cls: Any, class_version: int) -> Plan | None:
     for name in (f.name for f in dataclasses.fields(cls)):
         if name in _NOT_STORED:
             continue
-        kind = _field_type(hints.get(name, Any))
+        hint = hints.get(name, Any)
+        kind = _field_type(hint)
         if kind is None or name == "class_version":
             return None
-        if hints[name] is datetime or datetime in typing.get_args(hints[name]):
+        if hint is _DATETIME[0] or _DATETIME[0] in typing.get_args(hint):
             times.append(name)
         fields.append((name, kind))
     version: Any = Literal[class_version]
