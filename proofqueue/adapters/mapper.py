@@ -115,10 +115,7 @@ def _own_event(cls: type) -> bool:
 
 def check_shape(event: object, stored: StoredEvent) -> None:
     """Raise DamagedEvent unless ``event`` holds exactly its class's fields, typed."""
-    cls: Any = type(event)
-    state = vars(event)
-    _check_shape(cls, state, stored)
-    fast_decode.remember(cls, state)
+    _check_shape(type(event), vars(event), stored)
 
 
 @cache
@@ -200,7 +197,8 @@ class StrictMapper(Mapper[uuid.UUID]):
         if usable and not self.compressor and type(names.get("datetime_iso")) is DatetimeAsISO:
             try:
                 cls, _, class_version = self._topic(topic, uuid.UUID)
-                found = fast_decode.plan(cls, class_version)
+                if _own_event(cls):  # anything else is "not an event"
+                    found = fast_decode.plan(cls, class_version)
             except Exception:  # the general path names the damage
                 found = None
         if len(plans) < 1000:  # a damaged log could name any number of topics

@@ -19,13 +19,14 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from proofqueue.domain import merkle
 from proofqueue.domain.intent import Intent
 from proofqueue.domain.receipt import Receipt
-from proofqueue.projections import series, tlog
+from proofqueue.projections import rows, series, tlog
 from proofqueue.projections.breaker_batch import Breakers
 from proofqueue.projections.store import Cursor
-from proofqueue.projections.views import ts
 
 COLUMNS = (
     "intent_id", "request_id", "status", "sort_rank", "actor", "target", "attempts",
@@ -44,6 +45,7 @@ _UPDATE = (
 )
 
 
+_NAMES = ", ".join(COLUMNS)
 _ALL = itemgetter(*COLUMNS)
 _CHANGING = itemgetter(*COLUMNS[2:])
 
@@ -74,7 +76,44 @@ def apply_batch(
 
 _INTENT_EVENTS = (Intent.Event, Intent.Created)
 _QUEUED = Intent.Queued
+_SUBMITTED = Intent.Submitted
 _TERMINAL = (Intent.Settled, Intent.Failed)
+_TEXT = ("request_id", "actor", "target", "proof")
+_OPTIONAL_TEXT = ("job_id", "deliverable_id")
+_TIME_JSON = TypeAdapter(datetime).serializer.to_python  # as a Receipt's JSON writes times
+
+
+def leaf_of(row: dict[str, Any], queued_at: str, settled_at: datetime | None, proof: str) -> bytes:
+    """The transparency leaf of an intent's terminal event: ``tlog.leaf_of`` of the
+    ``Receipt`` its row (as the event left it) gives. The usual receipt (text where the
+    model wants text, all of it UTF-8) is written without making the model: the same
+    values, its times written by the model's own serializer. ``settled_at``: the Settled
+    event's time (None for Failed); ``queued_at``: the Queued event's time (ISO 8601)."""
+    settled = settled_at is not None
+    fields: dict[str, Any] = {
+        "request_id": row["request_id"],
+        "actor": row["actor"],
+        "target": row["target"],
+        "status": "SETTLED" if settled else "FAILED",
+        "attempts": int(row["attempts"]),
+        "job_id": row["job_id"],
+        "deliverable_id": row["deliverable_id"] if settled else None,
+        "queued_at": datetime.fromisoformat(queued_at),
+        "settled_at": settled_at,
+        "proof": proof,
+    }
+    if all(type(fields[k]) is str for k in _TEXT) and all(
+        fields[k] is None or type(fields[k]) is str for k in _OPTIONAL_TEXT
+    ):
+        document = {
+            **fields,
+            "queued_at": _TIME_JSON(fields["queued_at"], mode="json"),
+            "settled_at": _TIME_JSON(settled_at, mode="json") if settled else None,
+        }
+        flat = tlog.flat_jcs(document)
+        if flat is not None:
+            return flat
+    return tlog.leaf_of(Receipt(**fields))  # anything unusual: as the model has it
 
 
 class _Batch:
@@ -86,10 +125,10 @@ class _Batch:
             chunk = keys[start : start + CHUNK]
             marks = ", ".join("?" for _ in chunk)
             for row in cur.all(
-                f"SELECT * FROM pq_intents WHERE intent_id IN ({marks})",  # noqa: S608
+                f"SELECT {_NAMES} FROM pq_intents WHERE intent_id IN ({marks})",  # noqa: S608
                 chunk,
             ):
-                self.rows[str(row["intent_id"])] = {c: row[c] for c in COLUMNS}
+                self.rows[str(row["intent_id"])] = row  # exactly COLUMNS
             for row in cur.all(
                 "SELECT intent_id, queued_at FROM pq_tlog_intents"  # noqa: S608
                 f" WHERE intent_id IN ({marks})",
@@ -108,9 +147,8 @@ class _Batch:
 
     def apply(self, key: str, event: Any) -> None:
         row = self.rows.get(key)
-        before = row["status"] if row else None
-        claimed = row is not None and row["claim_until"] is not None
-        if type(event) is _QUEUED:
+        kind = type(event)
+        if kind is _QUEUED:
             if row is not None or key in self.queued_at:
                 raise Refused(f"intent {key} queued twice")
             at = event.timestamp.timestamp()
@@ -125,13 +163,24 @@ class _Batch:
             iso = event.timestamp.isoformat()
             self.queued_at[key] = iso
             self.new_tlog.append((key, iso))
-        elif row is not None:
-            _update(row, event)
-        else:
+            self.changed.add(key)
+            self.tally.entered_backlog(at)  # ``Tally.add`` of a Queued event
+            self.entered["QUEUED"] = self.entered.get("QUEUED", 0) + 1
+            return
+        if row is None:
             return  # no row to change (its Queued event is not in the log): as one by one
+        before = row["status"]
+        claimed = row["claim_until"] is not None
+        change = rows.CHANGES.get(kind)
+        if change is not None:
+            change(row, event)
+        else:
+            rows.change(row, event)
         self.changed.add(key)
         after = row["status"]
-        self.tally.add(event, before, claimed, after)  # counters and the backlog's moves
+        crossed = (before in series.OPEN) != (after in series.OPEN)  # in or out of the backlog
+        if claimed or crossed or isinstance(event, _SUBMITTED):
+            self.tally.add(event, before, claimed, after)  # counters and the backlog's moves
         if before != after:
             if before:
                 self.left[before] = self.left.get(before, 0) + 1
@@ -141,19 +190,7 @@ class _Batch:
 
     def _leaf(self, key: str, row: dict[str, Any], event: Any) -> None:
         settled = isinstance(event, Intent.Settled)
-        receipt = Receipt(
-            request_id=row["request_id"],
-            actor=row["actor"],
-            target=row["target"],
-            status="SETTLED" if settled else "FAILED",
-            attempts=int(row["attempts"]),
-            job_id=row["job_id"],
-            deliverable_id=row["deliverable_id"] if settled else None,
-            queued_at=datetime.fromisoformat(self.queued_at[key]),
-            settled_at=event.timestamp if settled else None,
-            proof=event.hash,
-        )
-        leaf = tlog.leaf_of(receipt)
+        leaf = leaf_of(row, self.queued_at[key], event.timestamp if settled else None, event.hash)
         if self.size is None:
             self.size = tlog.size(self.cur)
         index = self.size + len(self.leaves)
@@ -182,10 +219,11 @@ class _Batch:
         cur = self.cur.raw
         sql = self.cur.db.sql
         self.tally.write(self.cur)
-        inserts = [key for key in self.changed if key not in self.existing]
+        # in key order: each page of a key's index is visited once
+        inserts = sorted(key for key in self.changed if key not in self.existing)
         if inserts:
             cur.executemany(sql(_INSERT), [_ALL(self.rows[k]) for k in inserts])
-        updates = [key for key in self.changed if key in self.existing]
+        updates = sorted(key for key in self.changed if key in self.existing)
         if updates:
             cur.executemany(
                 sql(_UPDATE),
@@ -204,7 +242,7 @@ class _Batch:
         if self.new_tlog:
             cur.executemany(
                 sql("INSERT INTO pq_tlog_intents (intent_id, queued_at) VALUES (?, ?)"),
-                self.new_tlog,
+                sorted(self.new_tlog),
             )
         if self.leaves:
             cur.executemany(
@@ -215,40 +253,3 @@ class _Batch:
                 sql("INSERT INTO pq_tlog_nodes (level, idx, hash) VALUES (?, ?, ?)"),
                 [(level, idx, digest) for (level, idx), digest in self.nodes.items()],
             )
-
-
-def _update(row: dict[str, Any], event: Any) -> None:
-    """``views._apply_row`` on a row held in memory."""
-    at = ts(event.timestamp)
-    if isinstance(event, Intent.AttemptStarted):
-        row.update(attempts=event.attempt, claim_until=ts(event.lease_until))
-    elif isinstance(event, Intent.RetryScheduled):
-        if not event.operator:
-            row["last_error"] = event.detail
-        row.update(
-            status="RETRYING", sort_rank=1, next_attempt_at=ts(event.next_attempt_at),
-            claim_until=None,
-        )  # fmt: skip
-    elif isinstance(event, Intent.Submitted):
-        row.update(
-            status="SUBMITTED", sort_rank=2, job_id=event.job_id, job_note=None,
-            next_attempt_at=None, claim_until=None,
-        )  # fmt: skip
-    elif isinstance(event, Intent.JobUnresolved):
-        row["job_note"] = event.detail
-    elif isinstance(event, Intent.Settled):
-        row.update(
-            status="SETTLED", sort_rank=4, deliverable_id=event.deliverable_id, settled_at=at
-        )
-    elif isinstance(event, Intent.Reopened):
-        row.update(
-            status="QUEUED", sort_rank=0, last_error=None, next_attempt_at=at, claim_until=None
-        )
-    elif isinstance(event, Intent.Failed):
-        row.update(
-            status="FAILED", sort_rank=3, last_error=f"{event.reason}: {event.detail}",
-            next_attempt_at=None, claim_until=None,
-        )  # fmt: skip
-    else:
-        return  # an intent event the views do not show: nothing changes
-    row.update(updated_at=at, version=event.originator_version)

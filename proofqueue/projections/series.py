@@ -104,6 +104,11 @@ class Tally:
             key = ("ambiguous_resends", "")
             self.metrics[key] = self.metrics.get(key, 0) + 1
 
+    def entered_backlog(self, epoch: float) -> None:
+        """``add`` of an intent's Queued event at ``epoch``: it entered the backlog."""
+        bucket = bucket_of(epoch)
+        self.backlog[bucket] = self.backlog.get(bucket, 0) + 1
+
     def write(self, cur: Cursor) -> None:
         cur.many(
             "INSERT INTO pq_backlog_moves (bucket, delta) VALUES (?, ?)"

@@ -1,5 +1,5 @@
-"""The strict mapper's fast path (``fast_decode``: a JSON parse without a hook per object,
-shapes remembered by type signature) decodes every stored state to exactly what the
+"""The strict mapper's fast path (``fast_decode``: a JSON parse and type check by msgspec,
+without a hook per object) decodes every stored state to exactly what the
 transcoder's hook and the full shape check give: the same event, or the same damage named
 the same way."""
 
