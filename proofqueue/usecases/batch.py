@@ -106,10 +106,11 @@ def _recorded_before(parts: Components, request: IntentRequest) -> Outcome:
     """The intent its request_id names already, if the request is the same one."""
     try:
         intent = parts.log.intent(request.request_id)
-        if not same_request(parts, intent, request):
-            raise IdempotencyConflict(request.request_id)
-    except Exception as exc:
+        same = same_request(parts, intent, request)
+    except Exception as exc:  # unreadable, or its sealed params cannot be opened
         return exc
+    if not same:
+        return IdempotencyConflict(request.request_id)
     return Recorded(receipt_of(intent), new=False)
 
 
