@@ -66,7 +66,11 @@ class ThreadGroupCommit(Generic[T, P, R]):
             if not lead:
                 mine.done = threading.Event()
         if mine.done is not None:
-            mine.done.wait()
+            try:
+                mine.done.wait()
+            except BaseException:  # interrupted (KeyboardInterrupt): the others go on
+                self._leave(mine)
+                raise
         if lead or mine.lead:
             self._lead()
         outcome = mine.outcome
@@ -92,14 +96,37 @@ class ThreadGroupCommit(Generic[T, P, R]):
             outcomes = [exc] * len(batch)
         self.commits += 1
         with self._lock:
-            successor = self._queue[0] if self._queue else None
-            self._busy = successor is not None
+            successor = self._next_leader()
         for waiting, outcome in zip(batch, outcomes, strict=True):
             waiting.outcome = outcome
             waiting.lead = False
             if waiting.done is not None:
                 waiting.done.set()
-        if successor is not None:  # it came while this batch was busy, so it waits: it leads
+        self._wake(successor)
+
+    def _next_leader(self) -> _Waiting[T, R] | None:
+        """The first who waits, made the next leader (under the lock), or None: not busy."""
+        successor = self._queue[0] if self._queue else None
+        self._busy = successor is not None
+        if successor is not None:
             successor.lead = True
-            if successor.done is not None:
-                successor.done.set()
+        return successor
+
+    @staticmethod
+    def _wake(successor: _Waiting[T, R] | None) -> None:
+        # It came while a batch was busy, so it waits on its event.
+        if successor is not None and successor.done is not None:
+            successor.done.set()
+
+    def _leave(self, mine: _Waiting[T, R]) -> None:
+        """A caller that stops waiting: out of the queue if its item is still there (it is
+        not committed), and if it was made the next leader, the first after it leads."""
+        successor = None
+        with self._lock:
+            for n, waiting in enumerate(self._queue):
+                if waiting is mine:
+                    del self._queue[n]
+                    if mine.lead:
+                        successor = self._next_leader()
+                    break
+        self._wake(successor)

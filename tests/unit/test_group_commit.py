@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from proofqueue.facade import thread_grouping
 from proofqueue.facade.thread_grouping import ThreadGroupCommit
 
 
@@ -98,3 +99,45 @@ def test_callers_arriving_while_the_leader_prepares_join_its_batch() -> None:
         thread.join(5)
     assert [sorted(batch) for batch in store.batches] == [["a", "b", "first"]]
     assert group.commits == 1
+
+
+class _Interrupted(threading.Event):
+    """An event whose wait is interrupted at once (a KeyboardInterrupt in that thread)."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        raise KeyboardInterrupt
+
+
+def test_a_caller_interrupted_while_it_waits_leaves_and_its_item_is_not_committed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = Store()
+    group: ThreadGroupCommit[str, str, str] = ThreadGroupCommit(str.strip, store.save)
+    first = threading.Thread(target=group.commit, args=("first",))
+    first.start()
+    assert store.entered.wait(5)
+    monkeypatch.setattr(threading, "Event", _Interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        group.commit("interrupted")
+    monkeypatch.undo()
+    assert group._queue == []
+    store.release.set()
+    first.join(5)
+    assert group.commit("after") == "AFTER"  # not stuck: the next caller leads at once
+    assert store.batches == [["first"], ["after"]]
+
+
+def test_a_caller_made_the_next_leader_that_leaves_hands_the_lead_on() -> None:
+    group: ThreadGroupCommit[str, str, str] = ThreadGroupCommit(str.strip, Store().save)
+    made = [thread_grouping._Waiting[str, str](item, threading.Event()) for item in "bc"]
+    group._queue, group._busy = list(made), True
+    with group._lock:
+        assert group._next_leader() is made[0]
+    group._leave(made[0])  # interrupted just as it was woken to lead
+    assert made[1].lead
+    assert made[1].done is not None
+    assert made[1].done.is_set()
+    assert group._queue == [made[1]]
+    group._leave(made[1])
+    assert group._queue == []
+    assert not group._busy  # nobody waits: the next caller leads at once
