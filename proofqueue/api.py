@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 
 from proofqueue.bootstrap import (
     Components,
@@ -29,6 +30,7 @@ from proofqueue.facade.thread_grouping import ThreadGroupCommit
 from proofqueue.ports import AsyncVendor, Sealer, Vendor
 from proofqueue.process.worker import Worker
 from proofqueue.settings import Settings
+from proofqueue.usecases.batch import prepare_item, record_prepared
 from proofqueue.usecases.observe import Figures as Figures  # re-exported: the entry points
 from proofqueue.usecases.observe import Timeline as Timeline  # read these (dashboards)
 
@@ -73,7 +75,9 @@ class ProofQueue(Submitting, Reading, Auditing, Operating, Observing):
         self.parts: Components = bootstrap(
             settings, vendor=vendor, sealer=sealer, clock=clock, rand=rand, worker_name=worker_name
         )
-        self._submits = ThreadGroupCommit(self._prepare_item, self._record_prepared)
+        self._submits = ThreadGroupCommit(
+            partial(prepare_item, self.parts), partial(record_prepared, self.parts)
+        )
 
     @classmethod
     def from_env(cls, **overrides: object) -> ProofQueue:

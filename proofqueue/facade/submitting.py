@@ -16,14 +16,7 @@ from proofqueue.domain.jsonvalue import JsonValue
 from proofqueue.domain.receipt import Receipt, receipt_of
 from proofqueue.facade.thread_grouping import ThreadGroupCommit
 from proofqueue.usecases import submit
-from proofqueue.usecases.batch import (
-    Item,
-    Outcome,
-    Prepared,
-    Recorded,
-    prepare_item,
-    record_prepared,
-)
+from proofqueue.usecases.batch import Item, Prepared, Recorded
 from proofqueue.usecases.shapes import NewIntent
 
 # However small ``wait``, a submit may block this long for its first attempt (a healthy
@@ -39,12 +32,6 @@ class Submitting:
     parts: Components
     # Submits from threads at the same moment: one commit (set by ``ProofQueue``).
     _submits: ThreadGroupCommit[Item, Prepared | Exception, Recorded]
-
-    def _prepare_item(self, item: Item) -> Prepared | Exception:
-        return prepare_item(self.parts, item)
-
-    def _record_prepared(self, prepared: Sequence[Prepared | Exception]) -> list[Outcome]:
-        return record_prepared(self.parts, prepared)
 
     # -- submit -------------------------------------------------------------------------
 

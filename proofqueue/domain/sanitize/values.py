@@ -147,12 +147,10 @@ def _pattern_spans(text: str) -> list[Span]:
     every match of it needs: a shape's hint, '=' (a query, bare or quoted pair), ':' or '='
     (Authorization), ':' (a header line), a quote (a quoted pair), "asic" (Basic) or 13
     digits in a row (a card). Most values have none of these, many only a '-' or '_'."""
+    if not _may_hold_secret(text):
+        return []
     equals = "=" in text
     colon = ":" in text
-    if not (
-        equals or colon or '"' in text or "'" in text or "_" in text or "-" in text
-    ) and not _unmarked_hint(text):
-        return []  # what _may_hold_secret says, with '=' and ':' looked for once
     spans = _shape_spans(text)
     if equals:
         for m in _QUERY_PARAM.finditer(text):
