@@ -36,6 +36,7 @@ MEASUREMENTS: dict[str, tuple[str, str]] = {
     "scale-verify": ("bench.scale_measure", "verify_all"),
     "scale-breaker": ("bench.scale_measure", "breaker_first_load"),
     "scale-reads": ("bench.scale_measure", "read_latency"),
+    "scale-view-writes": ("bench.scale_measure", "view_writes"),
     "scale-concurrent": ("bench.scale_submit", "concurrent_submits"),
 }
 

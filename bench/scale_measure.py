@@ -6,11 +6,17 @@
 - ``breaker_first_load``: the first ``breaker_log`` of a process (from the views' state row,
   or, with ``whole=True``, from every event as before), its time and the RSS it added;
 - ``read_latency``: ``health``, ``counts`` and the operator list (first page; 50,000 rows
-  deep by cursor and by offset) per call, as an operator's process sees them.
+  deep by cursor and by offset) per call, as an operator's process sees them;
+- ``view_writes``: a floor under any replay into these views: the rows each intent has in
+  them (its row, its head, its transparency entry), copied from the caught-up views of the
+  log into a new store by sqlite3 alone, in replay's batches, nothing decoded or applied.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import tempfile
 import time
 from typing import Any
 
@@ -18,6 +24,9 @@ from bench.machine import vm_kib
 from bench.scale_log import VENDOR
 from bench.stats import percentile
 from proofqueue import ProofQueue, Settings
+from proofqueue.projections import batch, rebuild
+from proofqueue.projections.runner import Projector
+from proofqueue.projections.store import sqlite_viewdb
 
 WARMUP = 5
 
@@ -91,3 +100,55 @@ def read_latency(store: str, calls: int, deep: int = 50_000) -> dict[str, Any]:
             ),
         }
     return results
+
+
+# Each intent's rows in the views, as replay writes them: (select, insert) per table, the
+# select in the log's order (an intent's row, head and entry are made by its first event).
+_PER_INTENT = (
+    (
+        f"SELECT {', '.join(batch.COLUMNS)} FROM pq_intents ORDER BY queued_at, intent_id",  # noqa: S608
+        batch._INSERT,
+    ),
+    (
+        "SELECT h.aggregate_id, h.version, h.notification_id FROM pq_heads h"
+        " JOIN pq_intents i ON i.intent_id = h.aggregate_id ORDER BY i.queued_at, i.intent_id",
+        "INSERT INTO pq_heads (aggregate_id, version, notification_id) VALUES (?, ?, ?)"
+        " ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version,"
+        " notification_id = excluded.notification_id",
+    ),
+    (
+        "SELECT t.intent_id, t.queued_at FROM pq_tlog_intents t"
+        " JOIN pq_intents i ON i.intent_id = t.intent_id ORDER BY i.queued_at, i.intent_id",
+        "INSERT INTO pq_tlog_intents (intent_id, queued_at) VALUES (?, ?)",
+    ),
+)
+
+
+def view_writes(store: str) -> dict[str, Any]:
+    """Each table's rows (of ``store``'s caught-up views) inserted into a new replay store
+    in chunks of the intents one replay batch holds, each chunk sorted by key and committed
+    as replay commits it (same page cache, no fsync). Only the inserts are timed."""
+    source = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        events = int(source.execute("SELECT MAX(position) FROM pq_position").fetchone()[0])
+        intents = int(source.execute("SELECT COUNT(*) FROM pq_intents").fetchone()[0])
+        chunk = max(1, round(rebuild.BATCH * intents / events))
+        seconds = 0.0
+        with tempfile.TemporaryDirectory(prefix="bench-view-writes-") as tmp:
+            fresh = sqlite_viewdb(os.path.join(tmp, "views.db"))
+            try:
+                Projector(None, None, fresh, rebuild=True)  # replay's schema
+                for select, insert in _PER_INTENT:
+                    rows = source.execute(select)
+                    while part := rows.fetchmany(chunk):
+                        part.sort(key=lambda row: row[0])
+                        started = time.perf_counter()
+                        with fresh.transaction(soft=True) as cur:
+                            cur.run(f"PRAGMA cache_size = -{rebuild.CACHE_KIB}")
+                            cur.raw.executemany(fresh.sql(insert), part)
+                        seconds += time.perf_counter() - started
+            finally:
+                fresh.datastore.close()
+    finally:
+        source.close()
+    return {"seconds": seconds, "events": events, "intents": intents, "chunk": chunk}
