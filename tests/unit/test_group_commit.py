@@ -141,3 +141,43 @@ def test_a_caller_made_the_next_leader_that_leaves_hands_the_lead_on() -> None:
     group._leave(made[1])
     assert group._queue == []
     assert not group._busy  # nobody waits: the next caller leads at once
+
+
+def test_after_a_shared_commit_the_leader_lets_callers_it_woke_join_before_it_saves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = Store()
+    store.release.set()
+    group: ThreadGroupCommit[str, str, str] = ThreadGroupCommit(str.strip, store.save)
+    group._company = True  # the last commit held other callers' items
+    woken: list[threading.Thread] = []
+    yields = []
+
+    def let_others_run(seconds: float) -> None:  # the first time, a woken caller comes back
+        yields.append(seconds)
+        if len(yields) == 1:
+            woken.append(threading.Thread(target=group.commit, args=("back",)))
+            woken[0].start()
+            while not group._queue:
+                threading.Event().wait(0.001)
+
+    monkeypatch.setattr(thread_grouping, "sleep", let_others_run)
+    assert group.commit("leader") == "LEADER"
+    woken[0].join(5)
+    assert store.batches == [["leader", "back"]]  # one commit for both
+    assert yields == [0, 0]  # once more after "back" came; that brought no one: saved
+
+
+def test_a_lone_caller_never_waits_for_company(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store()
+    store.release.set()
+    group: ThreadGroupCommit[str, str, str] = ThreadGroupCommit(str.strip, store.save)
+
+    def never(seconds: float) -> None:
+        raise AssertionError("a lone caller yielded")
+
+    monkeypatch.setattr(thread_grouping, "sleep", never)
+    for item in ("a", "b", "c"):
+        assert group.commit(item) == item.upper()
+    assert store.batches == [["a"], ["b"], ["c"]]
+    assert not group._company
