@@ -127,7 +127,8 @@ _PER_INTENT = (
 def view_writes(store: str) -> dict[str, Any]:
     """Each table's rows (of ``store``'s caught-up views) inserted into a new replay store
     in chunks of the intents one replay batch holds, each chunk sorted by key and committed
-    as replay commits it (same page cache, no fsync). Only the inserts are timed."""
+    as replay commits it (same page cache, no fsync), one table after another (replay writes
+    all three in each batch's transaction). Only the inserts are timed."""
     source = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     try:
         events = int(source.execute("SELECT MAX(position) FROM pq_position").fetchone()[0])
