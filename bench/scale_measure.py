@@ -18,15 +18,16 @@ import os
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench.machine import vm_kib
 from bench.scale_log import VENDOR
 from bench.stats import percentile
 from proofqueue import ProofQueue, Settings
-from proofqueue.projections import batch, rebuild
+from proofqueue.projections import batch, order, rebuild
 from proofqueue.projections.runner import Projector
-from proofqueue.projections.store import sqlite_viewdb
+from proofqueue.projections.store import Cursor, sqlite_viewdb
 
 WARMUP = 5
 
@@ -102,24 +103,22 @@ def read_latency(store: str, calls: int, deep: int = 50_000) -> dict[str, Any]:
     return results
 
 
-# Each intent's rows in the views, as replay writes them: (select, insert) per table, the
+# Each intent's rows in the views, as replay writes them: (select, write) per table, the
 # select in the log's order (an intent's row, head and entry are made by its first event).
-_PER_INTENT = (
+_PER_INTENT: tuple[tuple[str, Callable[[Cursor, list[Any]], None]], ...] = (
     (
         f"SELECT {', '.join(batch.COLUMNS)} FROM pq_intents ORDER BY queued_at, intent_id",  # noqa: S608
-        batch._INSERT,
+        lambda cur, rows: cur.raw.executemany(cur.db.sql(batch.INSERT_ROW), rows),
     ),
     (
         "SELECT h.aggregate_id, h.version, h.notification_id FROM pq_heads h"
         " JOIN pq_intents i ON i.intent_id = h.aggregate_id ORDER BY i.queued_at, i.intent_id",
-        "INSERT INTO pq_heads (aggregate_id, version, notification_id) VALUES (?, ?, ?)"
-        " ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version,"
-        " notification_id = excluded.notification_id",
+        lambda cur, rows: order.write_heads(cur, {key: (v, n) for key, v, n in rows}),
     ),
     (
         "SELECT t.intent_id, t.queued_at FROM pq_tlog_intents t"
         " JOIN pq_intents i ON i.intent_id = t.intent_id ORDER BY i.queued_at, i.intent_id",
-        "INSERT INTO pq_tlog_intents (intent_id, queued_at) VALUES (?, ?)",
+        lambda cur, rows: cur.raw.executemany(cur.db.sql(batch.INSERT_TLOG_INTENT), rows),
     ),
 )
 
@@ -139,14 +138,14 @@ def view_writes(store: str) -> dict[str, Any]:
             fresh = sqlite_viewdb(os.path.join(tmp, "views.db"))
             try:
                 Projector(None, None, fresh, rebuild=True)  # replay's schema
-                for select, insert in _PER_INTENT:
+                for select, write in _PER_INTENT:
                     rows = source.execute(select)
                     while part := rows.fetchmany(chunk):
                         part.sort(key=lambda row: row[0])
                         started = time.perf_counter()
                         with fresh.transaction(soft=True) as cur:
                             cur.run(f"PRAGMA cache_size = -{rebuild.CACHE_KIB}")
-                            cur.raw.executemany(fresh.sql(insert), part)
+                            write(cur, part)
                         seconds += time.perf_counter() - started
             finally:
                 fresh.datastore.close()

@@ -11,8 +11,8 @@ queued, lets the interpreter go (``sleep(0)``) before it saves, until that bring
 the callers the last commit woke are runnable and queue their next items at once, so they
 join this commit instead of the next. With eight threads on a two-core machine, commits
 held 7.3 submits instead of 4.5, and 1,400-1,950 submits a second against 1,300-1,750 (7
-alternating pairs, 6 won; benchmark figure S6's threads, SQLite file). A lone caller never
-yields.
+alternating pairs, 6 won; benchmark figure S6's threads, SQLite file). A caller alone
+since its last commit never yields.
 
 The leader does the Python work of the whole group, while the others sleep. When every
 thread made its own item ready, eight threads took turns with the interpreter on both

@@ -35,10 +35,11 @@ COLUMNS = (
 )  # fmt: skip
 CHUNK = 500  # ids per IN (...) query, well under every store's limit on parameters
 
-_INSERT = (
+INSERT_ROW = (  # an intent's row
     f"INSERT INTO pq_intents ({', '.join(COLUMNS)})"  # noqa: S608  (fixed column names)
     f" VALUES ({', '.join('?' for _ in COLUMNS)})"
 )
+INSERT_TLOG_INTENT = "INSERT INTO pq_tlog_intents (intent_id, queued_at) VALUES (?, ?)"
 _UPDATE = (
     f"UPDATE pq_intents SET {', '.join(f'{c} = ?' for c in COLUMNS[2:])}"  # noqa: S608
     " WHERE intent_id = ?"
@@ -222,7 +223,7 @@ class _Batch:
         # in key order: each page of a key's index is visited once
         inserts = sorted(key for key in self.changed if key not in self.existing)
         if inserts:
-            cur.executemany(sql(_INSERT), [_ALL(self.rows[k]) for k in inserts])
+            cur.executemany(sql(INSERT_ROW), [_ALL(self.rows[k]) for k in inserts])
         updates = sorted(key for key in self.changed if key in self.existing)
         if updates:
             cur.executemany(
@@ -241,7 +242,7 @@ class _Batch:
                 self.cur.run("UPDATE pq_counts SET n = n + ? WHERE status = ?", (delta, status))
         if self.new_tlog:
             cur.executemany(
-                sql("INSERT INTO pq_tlog_intents (intent_id, queued_at) VALUES (?, ?)"),
+                sql(INSERT_TLOG_INTENT),
                 sorted(self.new_tlog),
             )
         if self.leaves:
